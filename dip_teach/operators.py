@@ -1,0 +1,299 @@
+"""Forward models: how a clean image ``x`` becomes the observation ``y = A(x) + n``.
+
+Each operator does two jobs (the split deepinv calls "physics"):
+
+``corrupt(x)``
+    make an observation from a clean image, for experiments where we know ``x``;
+``forward(x)``
+    apply ``A`` to a candidate image inside a loss, differentiably, so that a
+    fit can minimise ``|| A(f(z)) - y ||^2``;
+``loss(x, y)``
+    that data term, with the right normalisation (e.g. only over known pixels).
+
+All operators take and return tensors of shape ``(1, C, H, W)`` in ``[0, 1]``
+(arrays of shape ``(H, W, C)`` are accepted by ``corrupt`` and converted).
+
+Noise levels follow the literature: ``sigma`` is on the 0-255 scale, so
+``sigma=25`` means a standard deviation of 25/255 on images in ``[0, 1]``.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image, ImageDraw, ImageFont
+
+from .images import ImageError, to_tensor
+
+
+def _as_tensor(x: torch.Tensor | np.ndarray) -> torch.Tensor:
+    if isinstance(x, torch.Tensor):
+        if x.dim() == 3:
+            x = x[None]
+        if x.dim() != 4:
+            raise ImageError(f"expected a (1, C, H, W) tensor, got shape {tuple(x.shape)}")
+        return x
+    return to_tensor(x)
+
+
+def _generator(seed: int | torch.Generator | None) -> torch.Generator | None:
+    if seed is None or isinstance(seed, torch.Generator):
+        return seed
+    return torch.Generator().manual_seed(int(seed))
+
+
+def check_sigma(sigma: float) -> float:
+    """Validate a noise level given on the 0-255 scale and return it as a fraction of 1.
+
+    Raises
+    ------
+    ValueError
+        For negative values, values above 255, and values in ``(0, 1]``, which are
+        almost always a sigma already divided by 255 (pass ``sigma * 255`` instead).
+    """
+    sigma = float(sigma)
+    if not math.isfinite(sigma) or sigma < 0:
+        raise ValueError(f"sigma must be a non-negative number on the 0-255 scale, got {sigma}")
+    if 0 < sigma <= 1:
+        raise ValueError(
+            f"sigma={sigma} looks like it is on the [0, 1] scale. dip_teach takes sigma on the "
+            f"0-255 scale, like the papers: use sigma={sigma * 255:g} for a standard deviation "
+            f"of {sigma} on images in [0, 1]"
+        )
+    if sigma > 255:
+        raise ValueError(f"sigma={sigma} is larger than the whole 0-255 range; typical values are 5 to 75")
+    return sigma / 255.0
+
+
+class Operator:
+    """Base class: identity forward model, mean squared error data term."""
+
+    name = "identity"
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Apply ``A`` to a candidate image (differentiable)."""
+        return x
+
+    def corrupt(self, clean, seed: int | torch.Generator | None = None) -> torch.Tensor:
+        """Make an observation ``y = A(clean) + n`` (no noise in the base class)."""
+        return self.forward(_as_tensor(clean)).detach()
+
+    def loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Data term ``mean((A(x) - y)^2)``."""
+        return F.mse_loss(self.forward(x), y)
+
+    def check(self, y: torch.Tensor) -> None:
+        """Raise a clear error if the observation ``y`` does not fit this operator."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class Denoising(Operator):
+    """Additive white Gaussian noise: ``A = I``, ``y = x + n``, ``n ~ N(0, (sigma/255)^2)``.
+
+    Parameters
+    ----------
+    sigma : float
+        Noise standard deviation on the 0-255 scale (25 in the paper's experiments).
+    clip : bool
+        Clip the noisy image to ``[0, 1]``, as a saved 8-bit image would be (and as
+        the paper's code does). Default True.
+    """
+
+    name = "denoise"
+
+    def __init__(self, sigma: float = 25.0, clip: bool = True):
+        self.sigma = float(sigma)
+        self.std = check_sigma(sigma)
+        self.clip = clip
+
+    def corrupt(self, clean, seed=None) -> torch.Tensor:
+        x = _as_tensor(clean)
+        noise = torch.randn(x.shape, generator=_generator(seed)).to(x.device) * self.std
+        y = x + noise
+        return y.clamp(0, 1) if self.clip else y
+
+    def __repr__(self) -> str:
+        return f"Denoising(sigma={self.sigma:g})"
+
+
+class Inpainting(Operator):
+    """Missing pixels: ``A(x) = m * x`` with a binary mask ``m`` (1 = known, 0 = missing).
+
+    The loss averages only over known pixels, so a mask with 90% holes does not
+    shrink the gradient tenfold.
+
+    Parameters
+    ----------
+    mask : array or tensor
+        ``(H, W)``, ``(H, W, 1)``, ``(1, 1, H, W)`` or per-channel; values 0/1
+        (booleans welcome). Build one with :func:`pixel_mask`, :func:`text_mask`
+        or :func:`hole_mask`.
+    """
+
+    name = "inpaint"
+
+    def __init__(self, mask):
+        m = torch.as_tensor(np.asarray(mask) if not isinstance(mask, torch.Tensor) else mask).float()
+        if m.dim() == 2:
+            m = m[None, None]
+        elif m.dim() == 3:  # (H, W, C) array
+            m = m.permute(2, 0, 1)[None]
+        if m.dim() != 4 or m.shape[0] != 1:
+            raise ImageError(f"mask must be (H, W), (H, W, C) or (1, C, H, W), got {tuple(m.shape)}")
+        if not torch.all((m == 0) | (m == 1)):
+            raise ImageError("mask must hold only 0 (missing) and 1 (known); threshold it first, e.g. mask > 0.5")
+        if m.sum() == 0:
+            raise ImageError("mask marks every pixel as missing: nothing is left to fit")
+        self.mask = m
+
+    def _mask_for(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[-2:] != self.mask.shape[-2:]:
+            raise ImageError(
+                f"mask is {tuple(self.mask.shape[-2:])} but the image is {tuple(x.shape[-2:])}; "
+                f"make the mask from the image, e.g. pixel_mask(image.shape[:2]) for an (H, W, C) array"
+            )
+        if self.mask.shape[1] not in (1, x.shape[1]):
+            raise ImageError(f"mask has {self.mask.shape[1]} channels, the image {x.shape[1]}; use a 1-channel mask")
+        return self.mask.to(x.device)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self._mask_for(x)
+
+    def loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        m = self._mask_for(x).expand_as(x)
+        return ((x - y) ** 2 * m).sum() / m.sum()
+
+    def check(self, y: torch.Tensor) -> None:
+        self._mask_for(y)
+
+    @property
+    def missing_fraction(self) -> float:
+        return float(1 - self.mask.mean())
+
+    def __repr__(self) -> str:
+        return f"Inpainting(missing={self.missing_fraction:.0%})"
+
+
+def lanczos_kernel(factor: int, a: int = 3) -> torch.Tensor:
+    """1-D Lanczos-``a`` antialiasing kernel for downsampling by ``factor``.
+
+    The kernel is ``sinc(t) sinc(t / a)`` stretched by ``factor`` (so it cuts the
+    frequencies the coarser grid cannot hold) and normalised to sum to 1.
+    Its length is even (``2 * a * factor``), so it is centred between pixels the
+    same way Pillow's downsampling is.
+    """
+    if factor < 1:
+        raise ValueError(f"factor must be a positive integer, got {factor}")
+    n = 2 * a * factor
+    t = (torch.arange(n, dtype=torch.float64) - (n - 1) / 2) / factor
+    k = torch.sinc(t) * torch.sinc(t / a)
+    return (k / k.sum()).float()
+
+
+class Downsampling(Operator):
+    """Super-resolution: ``A`` = antialiased (Lanczos-3) downsampling by ``factor``.
+
+    Implemented as a separable strided convolution with reflection padding, so it is
+    differentiable and cheap inside a loss. ``corrupt`` of an ``(H, W)`` image gives an
+    ``(H/factor, W/factor)`` low-resolution observation.
+
+    Parameters
+    ----------
+    factor : int
+        Scale factor (4 in the paper's experiments). Image sides must divide by it.
+    """
+
+    name = "superres"
+
+    def __init__(self, factor: int = 4):
+        if int(factor) != factor or factor < 2:
+            raise ValueError(f"factor must be an integer >= 2, got {factor}")
+        self.factor = int(factor)
+        self.kernel = lanczos_kernel(self.factor)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        f, k = self.factor, self.kernel.to(x.device, x.dtype)
+        h, w = x.shape[-2:]
+        if h % f or w % f:
+            raise ImageError(f"image sides {h}x{w} must divide by the factor {f}; crop with dip_teach.images.prepare")
+        c = x.shape[1]
+        pad = (len(k) - f) // 2
+        x = F.pad(x, (pad, pad, pad, pad), mode="reflect")
+        kx = k.view(1, 1, 1, -1).repeat(c, 1, 1, 1)
+        ky = k.view(1, 1, -1, 1).repeat(c, 1, 1, 1)
+        x = F.conv2d(x, kx, stride=(1, f), groups=c)
+        return F.conv2d(x, ky, stride=(f, 1), groups=c)
+
+    def check(self, y: torch.Tensor) -> None:
+        if y.shape[-1] < 8 or y.shape[-2] < 8:
+            raise ImageError(f"the low-resolution image is only {tuple(y.shape[-2:])}; need at least 8x8")
+
+    def output_size(self, lr_shape: tuple[int, int]) -> tuple[int, int]:
+        """High-resolution size that a low-resolution ``(h, w)`` observation comes from."""
+        return lr_shape[0] * self.factor, lr_shape[1] * self.factor
+
+    def __repr__(self) -> str:
+        return f"Downsampling(factor={self.factor})"
+
+
+def upsample_bicubic(y: torch.Tensor, factor: int) -> torch.Tensor:
+    """The classic baseline for super-resolution: bicubic interpolation, clipped to [0, 1]."""
+    y = _as_tensor(y)
+    return F.interpolate(y, scale_factor=factor, mode="bicubic", align_corners=False).clamp(0, 1)
+
+
+# ------------------------------------------------------------------------- masks
+def _shape2(shape) -> tuple[int, int]:
+    shape = tuple(int(s) for s in shape)
+    if len(shape) == 3:  # accept an (H, W, C) shape
+        shape = shape[:2]
+    if len(shape) != 2 or min(shape) < 1:
+        raise ValueError(f"mask shape must be (H, W), got {shape}")
+    return shape  # type: ignore[return-value]
+
+
+def pixel_mask(shape, missing: float = 0.5, seed: int = 0) -> np.ndarray:
+    """Random pixel mask: each pixel missing with probability ``missing`` (1 = known)."""
+    if not 0 <= missing < 1:
+        raise ValueError(f"missing is a fraction in [0, 1), got {missing}")
+    h, w = _shape2(shape)
+    rng = np.random.default_rng(seed)
+    return (rng.random((h, w)) >= missing).astype(np.float32)
+
+
+def text_mask(shape, text: str = "Deep Image Prior", size: int | None = None, seed: int = 0) -> np.ndarray:
+    """Mask with text written over the image (text pixels missing), as in the paper's Fig. 7.
+
+    Lines of ``text`` are repeated down the image with a small random offset per line.
+    """
+    h, w = _shape2(shape)
+    size = size or max(8, h // 10)
+    font = ImageFont.load_default(size=size)
+    canvas = Image.new("L", (w, h), 255)
+    draw = ImageDraw.Draw(canvas)
+    rng = np.random.default_rng(seed)
+    y = int(rng.integers(0, size // 2 + 1))
+    while y < h:
+        x = int(rng.integers(-size, size // 2 + 1))
+        while x < w:
+            draw.text((x, y), text + "  ", fill=0, font=font)
+            x += int(draw.textlength(text + "  ", font=font))
+        y += int(size * 1.6)
+    return (np.asarray(canvas) > 127).astype(np.float32)
+
+
+def hole_mask(shape, holes: int = 3, radius: float = 0.12, seed: int = 0) -> np.ndarray:
+    """Large holes: ``holes`` random discs of radius ``radius`` (fraction of the short side) missing."""
+    h, w = _shape2(shape)
+    rng = np.random.default_rng(seed)
+    r = radius * min(h, w)
+    yy, xx = np.mgrid[0:h, 0:w]
+    mask = np.ones((h, w), dtype=np.float32)
+    for _ in range(holes):
+        cy, cx = rng.uniform(r, h - r), rng.uniform(r, w - r)
+        mask[(yy - cy) ** 2 + (xx - cx) ** 2 <= r * r] = 0
+    return mask

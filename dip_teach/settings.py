@@ -1,0 +1,227 @@
+"""Run modes, devices, budgets and seeds: the one place that decides how big things are.
+
+Every notebook and script asks this module how large an image to use, how many
+iterations to run and which network preset to build. Notebooks never hard-code
+numbers per mode; they declare a budget at *full* (paper) scale and let the mode
+scale it::
+
+    >>> from dip_teach import settings
+    >>> settings.set_mode("test")
+    >>> settings.iterations(3000)       # the paper's budget, scaled for the test mode
+    60
+
+Three modes exist (DESIGN.md, section 3):
+
+``test``  nbval and CI on a CPU: every notebook in about a minute.
+``lab``   the default on a CPU: the whole story on a 2-core laptop in minutes.
+``full``  the default on a GPU: paper-scale sizes and iteration counts.
+
+The mode comes from, in order: :func:`set_mode` called in code, the environment
+variable ``DIP_TEACH_MODE``, then the device (``full`` on a GPU, ``lab`` otherwise).
+The device comes from ``DIP_TEACH_DEVICE`` if set, else CUDA, then Apple MPS, then CPU.
+"""
+from __future__ import annotations
+
+import os
+import platform
+import random
+from dataclasses import dataclass, asdict
+
+import numpy as np
+import torch
+
+MODE_ENV = "DIP_TEACH_MODE"
+DEVICE_ENV = "DIP_TEACH_DEVICE"
+
+
+@dataclass(frozen=True)
+class RunMode:
+    """Sizes and budgets of one run mode.
+
+    Attributes
+    ----------
+    name : str
+        ``"test"``, ``"lab"`` or ``"full"``.
+    image_size : int
+        Default side (pixels) of the square crops the notebooks work on.
+    max_image_size : int
+        Largest side :func:`dip_teach.images.prepare` lets through before it
+        downscales; protects a laptop from a 4000x3000 photo.
+    iteration_scale : float
+        Factor applied to budgets declared at full (paper) scale.
+    min_iterations : int
+        Floor of every scaled budget, so short runs still show the story.
+    net : str
+        Name of the generator preset in :mod:`dip_teach.nets` used by default.
+    snapshots : int
+        How many log-spaced snapshots a fit keeps for scrubbing.
+    """
+
+    name: str
+    image_size: int
+    max_image_size: int
+    iteration_scale: float
+    min_iterations: int
+    net: str
+    snapshots: int
+
+
+# The numbers below are the only per-mode numbers in the kit.  ``lab`` is chosen
+# by measurement on a 2-core CPU (see benchmarks/dip_speed.py and the README).
+MODES: dict[str, RunMode] = {
+    "test": RunMode("test", image_size=64, max_image_size=128, iteration_scale=0.02,
+                    min_iterations=20, net="tiny", snapshots=8),
+    "lab": RunMode("lab", image_size=128, max_image_size=512, iteration_scale=0.2,
+                   min_iterations=50, net="lab", snapshots=16),
+    "full": RunMode("full", image_size=256, max_image_size=1024, iteration_scale=1.0,
+                    min_iterations=100, net="paper", snapshots=24),
+}
+
+_mode_override: str | None = None
+
+
+def _check_mode_name(name: str, where: str) -> str:
+    name = name.strip().lower()
+    if name not in MODES:
+        raise ValueError(
+            f"unknown run mode {name!r} (from {where}); choose one of "
+            f"{', '.join(MODES)}, e.g. {MODE_ENV}=lab"
+        )
+    return name
+
+
+def get_device() -> torch.device:
+    """Return the device fits run on: ``DIP_TEACH_DEVICE``, else CUDA, MPS, CPU."""
+    wanted = os.environ.get(DEVICE_ENV, "").strip().lower()
+    if wanted:
+        if wanted.startswith("cuda") and not torch.cuda.is_available():
+            raise RuntimeError(f"{DEVICE_ENV}={wanted} but torch sees no CUDA GPU; unset it to use the CPU")
+        if wanted == "mps" and not _mps_available():
+            raise RuntimeError(f"{DEVICE_ENV}=mps but Apple MPS is not available; unset it to use the CPU")
+        return torch.device(wanted)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if _mps_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def _mps_available() -> bool:
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend is not None and backend.is_available())
+
+
+def set_mode(name: str | None) -> RunMode | None:
+    """Choose the run mode in code and return it; ``None`` goes back to the environment/default."""
+    global _mode_override
+    _mode_override = None if name is None else _check_mode_name(name, "set_mode()")
+    return None if name is None else get_mode()
+
+
+def get_mode() -> RunMode:
+    """Return the active :class:`RunMode` (see the module docstring for the order)."""
+    if _mode_override is not None:
+        return MODES[_mode_override]
+    env = os.environ.get(MODE_ENV, "")
+    if env.strip():
+        return MODES[_check_mode_name(env, f"${MODE_ENV}")]
+    return MODES["lab" if get_device().type == "cpu" else "full"]
+
+
+def iterations(full: int, mode: RunMode | str | None = None) -> int:
+    """Scale an iteration budget declared at full (paper) scale to the active mode.
+
+    Parameters
+    ----------
+    full : int
+        The budget at full scale, e.g. 3000 for the paper's denoising runs.
+    mode : RunMode or str, optional
+        Mode to scale for; the active mode by default.
+
+    Returns
+    -------
+    int
+        ``max(min_iterations, round(full * iteration_scale))`` but never more than ``full``.
+    """
+    m = _as_mode(mode)
+    if full <= 0:
+        raise ValueError(f"an iteration budget must be positive, got {full}")
+    return int(min(full, max(m.min_iterations, round(full * m.iteration_scale))))
+
+
+def image_size(full: int | None = None, mode: RunMode | str | None = None) -> int:
+    """Side of the square crop to work on in the active mode.
+
+    ``image_size()`` gives the mode's default; ``image_size(512)`` says "512 at full
+    scale" and returns it scaled by the same ratio as the default sizes.
+    """
+    m = _as_mode(mode)
+    if full is None:
+        return m.image_size
+    scaled = full * m.image_size / MODES["full"].image_size
+    return max(32, int(round(scaled / 32)) * 32)
+
+
+def _as_mode(mode: RunMode | str | None) -> RunMode:
+    if mode is None:
+        return get_mode()
+    if isinstance(mode, RunMode):
+        return mode
+    return MODES[_check_mode_name(mode, "argument")]
+
+
+def seed_everything(seed: int = 0) -> torch.Generator:
+    """Seed Python, numpy and torch so CPU runs repeat exactly; return a torch generator."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    return torch.Generator().manual_seed(seed)
+
+
+def configure_threads(n: int | None = None) -> int:
+    """Set torch's intra-op threads: all cores this process may use, unless ``n`` is given.
+
+    On a 2-core laptop both cores go to the convolution kernels; torch's default can
+    pick more threads than cores on some systems, which slows small networks down.
+    """
+    if n is None:
+        try:
+            n = len(os.sched_getaffinity(0))
+        except AttributeError:  # macOS and Windows have no sched_getaffinity
+            n = os.cpu_count() or 1
+    n = max(1, int(n))
+    if torch.get_num_threads() != n:
+        torch.set_num_threads(n)
+    return n
+
+
+def report() -> dict:
+    """Everything notebook 00 shows about this machine: device, mode, versions, threads."""
+    import PIL
+    import skimage
+
+    device = get_device()
+    mode = get_mode()
+    info = {
+        "device": str(device),
+        "device_name": torch.cuda.get_device_name(0) if device.type == "cuda" else platform.processor() or platform.machine(),
+        "mode": mode.name,
+        "mode_source": ("set_mode()" if _mode_override else f"${MODE_ENV}" if os.environ.get(MODE_ENV, "").strip()
+                        else "default for this device"),
+        "how_to_change_mode": f"set {MODE_ENV}=test|lab|full before starting Jupyter, or call dip_teach.settings.set_mode('lab')",
+        "threads": torch.get_num_threads(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "scikit-image": skimage.__version__,
+        "pillow": PIL.__version__,
+    }
+    info.update({f"mode.{k}": v for k, v in asdict(mode).items() if k != "name"})
+    return info
+
+
+def format_report(info: dict | None = None) -> str:
+    """Return :func:`report` as aligned ``key: value`` lines for printing."""
+    info = report() if info is None else info
+    width = max(len(k) for k in info)
+    return "\n".join(f"{k:<{width}} : {v}" for k, v in info.items())

@@ -1,0 +1,29 @@
+"""Shared fixtures: every test runs in the fast `test` mode on the CPU, seeded."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from dip_teach import images, settings
+
+
+@pytest.fixture(autouse=True)
+def _test_mode(monkeypatch):
+    monkeypatch.setenv(settings.MODE_ENV, "test")
+    monkeypatch.delenv(settings.DEVICE_ENV, raising=False)
+    settings.set_mode(None)
+    settings.seed_everything(0)
+    yield
+    settings.set_mode(None)
+
+
+@pytest.fixture
+def small_image() -> np.ndarray:
+    """A 64x64 colour crop of a natural test image."""
+    return images.load("coffee", size=64)
+
+
+@pytest.fixture
+def small_tensor(small_image) -> torch.Tensor:
+    return images.to_tensor(small_image)
