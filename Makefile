@@ -19,8 +19,10 @@ $(STAMP): requirements.txt pyproject.toml
 setup: $(STAMP)
 
 ## lab: open JupyterLab on the course (notebook 00)
+# --allow-root only when run as root (containers, CI); a normal user never needs it
+ROOTFLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=. notebooks/00_welcome.ipynb
+	$(BIN)/jupyter lab $(ROOTFLAG) $(LABFLAGS) --notebook-dir=. notebooks/00_welcome.ipynb
 
 ## test: unit tests + every notebook under nbval, in the fast `test` run mode
 test: $(STAMP)

@@ -1,0 +1,62 @@
+"""Small matplotlib helpers so notebooks show pictures in one line.
+
+>>> from dip_teach import plots
+>>> fig = plots.show_images([clean, noisy], ["clean", "noisy"])  # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from . import images as _images
+
+
+def _displayable(img) -> np.ndarray:
+    arr = _images.to_array(img) if isinstance(img, torch.Tensor) else _images.as_image(img)
+    return arr[..., 0] if arr.shape[2] == 1 else arr
+
+
+def show_images(imgs: Sequence, titles: Sequence[str] | None = None, ncols: int | None = None,
+                size: float = 3.0, suptitle: str | None = None) -> plt.Figure:
+    """Show images side by side (arrays ``(H, W, C)`` or tensors ``(1, C, H, W)``).
+
+    Parameters
+    ----------
+    imgs : sequence of arrays or tensors
+    titles : sequence of str, optional
+        One title per image (e.g. with its PSNR).
+    ncols : int, optional
+        Images per row; all in one row by default (at most 5).
+    size : float
+        Size of each panel in inches.
+    suptitle : str, optional
+        Title above the whole figure.
+    """
+    imgs = list(imgs)
+    if not imgs:
+        raise ValueError("show_images needs at least one image")
+    ncols = ncols or min(len(imgs), 5)
+    nrows = math.ceil(len(imgs) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + (0.4 if suptitle else 0)),
+                             squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < len(imgs):
+            ax.imshow(_displayable(imgs[i]), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+            if titles is not None and i < len(titles):
+                ax.set_title(titles[i], fontsize=10)
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def show_catalogue(split: str | None = None, size: float = 2.0) -> plt.Figure:
+    """A gallery of the course images in ``data/`` with their names and splits."""
+    entries = _images.catalogue(split)
+    return show_images([_images.load_image(e.path) for e in entries],
+                       [f"{e.name} ({e.split})" for e in entries], ncols=min(len(entries), 8), size=size)
