@@ -36,3 +36,7 @@ notebooks: $(STAMP)
 
 clean-venv:
 	rm -rf $(VENV)
+
+## student: write student copies of the notebooks into student/ (solution cells become stubs)
+student: $(STAMP)
+	$(BIN)/python scripts/make_student.py notebooks --out student

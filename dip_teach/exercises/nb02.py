@@ -1,0 +1,124 @@
+"""Exercises of notebook 02, handcrafted priors: the TV energy, and choosing the weight."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import torch
+
+from . import Choice, Incorrect, Question, check_function, example
+from .. import priors
+
+
+# ------------------------------------------------------------------- 1. the TV energy
+def _anisotropic_tv(x: torch.Tensor, eps: float = 1e-3) -> torch.Tensor:
+    dx, dy = priors.image_gradient(x)
+    return (dx.abs() + dy.abs()).mean()
+
+
+def _check_tv_energy(answer) -> None:
+    g = torch.Generator().manual_seed(0)
+    shapes = [(1, 1, 8, 8), (1, 3, 16, 12), (1, 3, 9, 31)]
+    inputs = [(torch.rand(s, generator=g, dtype=torch.float64), 1e-3) for s in shapes]
+    if callable(answer):
+        x = inputs[1][0]
+        got = answer(x, 1e-3)
+        if isinstance(got, torch.Tensor) and got.numel() == 1 and torch.allclose(
+                got.double(), _anisotropic_tv(x).double(), rtol=1e-3):
+            raise Incorrect("that is the anisotropic TV, |dx| + |dy|; the isotropic TV takes the length "
+                            "of the gradient vector, sqrt(dx^2 + dy^2 + eps^2) - eps")
+        if isinstance(got, torch.Tensor) and got.numel() > 1:
+            raise Incorrect(f"return one number (a scalar tensor), not shape {tuple(got.shape)}: take the mean")
+        flat = torch.full((1, 1, 8, 8), 0.5, dtype=torch.float64)
+        v = answer(flat, 1e-3)
+        if isinstance(v, torch.Tensor) and v.numel() == 1 and abs(float(v)) > 1e-9:
+            why = ": subtract eps after the square root" if abs(float(v) - 1e-3) < 1e-6 else ""
+            raise Incorrect(f"a flat image has no edges and should cost 0, yours costs {float(v):.3g}{why}")
+    check_function(answer, priors.total_variation, inputs, rtol=1e-6, atol=1e-9, name="your TV")
+
+
+tv_energy = Question(
+    "tv_energy",
+    "Write `tv(x, eps)`: the isotropic total variation mean(sqrt(dx^2 + dy^2 + eps^2) - eps), with "
+    "forward differences dx[..., j] = x[..., j+1] - x[..., j] and a zero difference in the last "
+    "column (dy likewise with rows). x is (1, C, H, W); return a scalar tensor.",
+    checker=_check_tv_energy,
+    hint="Make dx = torch.zeros_like(x), then fill dx[..., :, :-1] = x[..., :, 1:] - x[..., :, :-1]. "
+         "Keep the zero column so dx, dy and x have the same shape, and the mean divides by C*H*W.",
+    solution="""
+    def tv(x, eps=1e-3):
+        dx = torch.zeros_like(x)
+        dy = torch.zeros_like(x)
+        dx[..., :, :-1] = x[..., :, 1:] - x[..., :, :-1]
+        dy[..., :-1, :] = x[..., 1:, :] - x[..., :-1, :]
+        return (torch.sqrt(dx ** 2 + dy ** 2 + eps ** 2) - eps).mean()
+    """,
+    right=example(lambda: priors.total_variation),
+    wrong=example(lambda: _anisotropic_tv),
+)
+
+
+# --------------------------------------------------------------- 2. choosing the weight
+def weight_problem():
+    """The fixed problem of the ``choose_weight`` exercise: ``(noisy, clean, operator)``.
+
+    The astronaut at 64x64 with noise of sigma 25 (seed 0): small, so each try takes
+    a fraction of a second.
+    """
+    from .. import images, operators
+
+    clean = images.to_tensor(images.load("astronaut", size=64))
+    op = operators.Denoising(25)
+    return op.corrupt(clean, seed=0), clean, op
+
+
+@lru_cache(maxsize=1)
+def _best_psnr_on_the_problem() -> float:
+    noisy, clean, op = weight_problem()
+    return priors.best_weight(noisy, op, "tv", clean, weights=np.geomspace(0.025, 0.4, 9),
+                              iterations=100).best_psnr
+
+
+def _check_choose_weight(answer) -> None:
+    try:
+        w = float(answer)
+    except (TypeError, ValueError):
+        raise Incorrect(f"give the weight as a number, not {type(answer).__name__}") from None
+    if w < 0:
+        raise Incorrect("weights are non-negative")
+    noisy, clean, op = weight_problem()
+    got = priors.restore(noisy, op, "tv", w, iterations=100, clean=clean).psnr
+    best = _best_psnr_on_the_problem()
+    if got < best - 0.2:
+        direction = "smaller" if w > 0.1 else "larger"
+        raise Incorrect(f"weight {w:g} gives {got:.2f} dB, the best is about {best:.2f} dB: "
+                        f"try a {direction} weight (sweep with priors.best_weight)")
+
+
+choose_weight = Question(
+    "choose_weight",
+    "With `noisy, clean, op = nb02.weight_problem()`, find a TV weight whose restoration "
+    "(priors.restore(noisy, op, 'tv', weight, iterations=100)) is within 0.2 dB of the best.",
+    checker=_check_choose_weight,
+    hint="priors.best_weight(noisy, op, 'tv', clean, iterations=100) sweeps a grid for you; "
+         "or try weights a factor 2 apart and keep the best PSNR.",
+    solution="""
+    noisy, clean, op = nb02.weight_problem()
+    search = priors.best_weight(noisy, op, "tv", clean, iterations=100)
+    answer = search.best_weight        # about 0.1 for sigma 25
+    """,
+    right=0.1,
+    wrong=1.0,
+)
+
+
+noise_doubles = Choice(
+    "noise_doubles",
+    "The noise level doubles (sigma 25 -> 50). What happens to the best TV weight?",
+    options={"a": "it goes up", "b": "it goes down", "c": "it stays the same"},
+    correct="a",
+    why={"b": "with more noise the data deserve less trust, so the prior should count more",
+         "c": "the data term grows with the noise's variance; the balance has to move"},
+    hint="The weight balances trust in the data against trust in the prior. Which deserves less trust now?",
+    explanation="Noisier data deserve less trust: the prior's weight grows, roughly with sigma.",
+)
