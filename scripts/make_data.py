@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from dip_teach import images, synthetic  # noqa: E402
 
+WEIGHTS_HEADING = "## Learned denoiser weights"
 SKIMAGE = "scikit-image sample `skimage.data.{}()`"
 # name, source function, split, licence text (quoted from the function's docstring), description
 SAMPLES = [
@@ -88,7 +89,11 @@ def main() -> None:
         lines.append(f"| {e['file']} | {e['size']}, {kb} KB | {e['split']} | {e['source']} | {e['licence']} | {e['description']} |")
     lines += ["", "Other files: `catalog.json` (this table, for code). Weights trained by the kit are listed",
               "below with the command that made them, when present.", ""]
-    (out / "README.md").write_text("\n".join(lines))
+    readme = out / "README.md"
+    # keep hand-written sections (e.g. "## Learned denoiser weights") that follow the table
+    old = readme.read_text() if readme.exists() else ""
+    extra = old[old.index(WEIGHTS_HEADING):] if WEIGHTS_HEADING in old else ""
+    readme.write_text("\n".join(lines) + ("\n" + extra if extra else ""))
     print(f"wrote {len(entries)} images to {out}")
 
 
