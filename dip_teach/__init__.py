@@ -2,9 +2,20 @@
 
 Modules, in the order data flows through them:
 
-- :mod:`dip_teach.settings`  run modes, device, budgets, seeds (one place decides sizes)
-- :mod:`dip_teach.images`    load, save, crop, convert; the catalogue of ``data/``
-- :mod:`dip_teach.operators` forward models y = A(x) + n: noise, masks, downsampling
-- :mod:`dip_teach.metrics`   PSNR and SSIM
+- :mod:`dip_teach.settings`   run modes, device, budgets, seeds (one place decides sizes)
+- :mod:`dip_teach.images`     load, save, crop, convert; the catalogue of ``data/``
+- :mod:`dip_teach.synthetic`  the images the kit draws itself (cartoon, texture)
+- :mod:`dip_teach.operators`  forward models y = A(x) + n: noise, masks, downsampling
+- :mod:`dip_teach.priors`     handcrafted priors (Tikhonov, TV, wavelets) and their minimiser
+- :mod:`dip_teach.denoiser`   a learned prior: a small DnCNN (``python -m dip_teach.train_denoiser``)
+- :mod:`dip_teach.nets`       generator networks: the paper's skip network, hourglass, Deep Decoder
+- :mod:`dip_teach.fit`        the DIP loop: fit a network's weights to one corrupted image
+- :mod:`dip_teach.stopping`   early stopping: oracle, fixed budget, ES-WMV
+- :mod:`dip_teach.metrics`    PSNR and SSIM
+- :mod:`dip_teach.spectral`   error per frequency band (structure before noise)
+- :mod:`dip_teach.plots`      one-line figures for notebooks
+- :mod:`dip_teach.live`       widgets that watch a fit while it trains
+- :mod:`dip_teach.exercises`  ``q.check()``, ``q.hint()``, ``q.solution()``
+- :mod:`dip_teach.cli`        ``python -m dip_teach denoise|inpaint|superres ...``
 """
 __version__ = "0.1.0"

@@ -1,0 +1,542 @@
+"""The Deep Image Prior fit: one loop for every forward operator.
+
+Given an observation ``y = A(x) + n`` the fit looks for an image of the form
+``f_theta(z)``: a generator network ``f`` with weights ``theta`` applied to a fixed
+random input ``z``. It minimises the data term only::
+
+    theta* = argmin_theta  || A(f_theta(z)) - y ||^2
+
+There is no explicit prior: the network's architecture, and stopping early, do the
+work. Read :meth:`Fit.step` first; it is the whole algorithm:
+
+1. perturb the input ``z`` a little (the paper's input-noise regularisation);
+2. run the network: the current image ``f(z)``;
+3. the data term through the operator ``A``;
+4. one Adam step on the weights;
+5. an exponential moving average (EMA) of the outputs, which is smoother than
+   any single output and peaks higher.
+
+Everything else is bookkeeping around that step: history, snapshots, best-so-far,
+recovery from divergence, and running in a background thread so a notebook's
+widgets stay responsive (pause, resume, stop from any thread).
+
+Example
+-------
+>>> from dip_teach import images, operators
+>>> from dip_teach.fit import Fit, FitConfig
+>>> x = images.load("coffee", size=64)
+>>> op = operators.Denoising(sigma=25)
+>>> y = op.corrupt(x, seed=0)
+>>> fit = Fit(op, y, clean=x, config=FitConfig(iterations=100))
+>>> result = fit.run()                                   # doctest: +SKIP
+>>> result.psnr_best > result.psnr_final - 1             # doctest: +SKIP
+True
+"""
+from __future__ import annotations
+
+import copy
+import math
+import threading
+import time
+from dataclasses import dataclass, field, asdict
+from typing import Callable
+
+import numpy as np
+import torch
+
+from . import nets, settings
+from .images import ImageError, to_array, to_tensor
+from .metrics import psnr
+from .stopping import ESWMV
+
+
+@dataclass
+class FitConfig:
+    """Settings of one DIP fit. ``None`` means "ask the run mode" (see :mod:`dip_teach.settings`).
+
+    Attributes
+    ----------
+    net : str or NetConfig, optional
+        Generator preset (:data:`dip_teach.nets.PRESETS`); default: the mode's net.
+    iterations : int, optional
+        Number of Adam steps; default ``settings.iterations(3000)``, the paper's budget scaled.
+    lr : float, optional
+        Adam learning rate; default: the preset's.
+    input : str
+        ``"noise"`` (the paper's) or ``"meshgrid"`` (2 channels, ``input_channels`` ignored).
+    input_channels : int
+        Channels of ``z`` (32 in the paper).
+    reg_noise_std : float, optional
+        Standard deviation of the noise added to ``z`` at every step (1/30 in the paper; 0 = off);
+        default: the preset's (1/30 for ``paper``).
+    ema : float, optional
+        Weight of the exponential moving average of the outputs (0.99 in the paper; 0 = off).
+        With averaging on, the averaged output is the fit's result. Default: the paper's
+        averaging span of 100 iterations scaled by the run mode, ``1 - 1 / settings.iterations(100)``
+        (0.99 in ``full`` mode), so a short fit is not dominated by its early outputs.
+    snapshots : int, optional
+        Number of log-spaced snapshots to keep; default: the mode's.
+    seed : int
+        Seeds the weights, ``z`` and the input noise: same seed, same fit (on a CPU).
+    device : str, optional
+        Default :func:`dip_teach.settings.get_device`.
+    stopping : ESWMV or None
+        Blind stopping criterion watched during the fit (it does not end the fit
+        unless ``stop_early``). A fresh copy is used per fit.
+    stop_early : bool
+        End the fit when the criterion fires (default False: run the whole budget,
+        so the curves show what happens after).
+    divergence_factor : float
+        A loss more than this many times the last good loss counts as divergence
+        (3.16 = a 5 dB drop of PSNR to the observation, the paper code's test).
+    checkpoint_every : int
+        Iterations between copies of the last good state (weights + optimiser).
+    channels_last : bool
+        Run convolutions in channels-last memory layout (faster on CPUs; see the benchmark).
+    """
+
+    net: str | nets.NetConfig | None = None
+    iterations: int | None = None
+    lr: float | None = None
+    input: str = "noise"
+    input_channels: int = 32
+    reg_noise_std: float | None = None
+    ema: float | None = None
+    snapshots: int | None = None
+    seed: int = 0
+    device: str | None = None
+    stopping: ESWMV | None = field(default_factory=ESWMV)
+    stop_early: bool = False
+    divergence_factor: float = 3.16
+    checkpoint_every: int = 20
+    channels_last: bool = True
+
+    def resolved(self) -> "FitConfig":
+        """A copy with every ``None`` replaced by the run mode's value."""
+        c = copy.copy(self)
+        c.net = nets.get_config(c.net)
+        c.iterations = settings.iterations(3000) if c.iterations is None else int(c.iterations)
+        c.lr = c.net.lr if c.lr is None else float(c.lr)
+        c.reg_noise_std = c.net.reg_noise_std if c.reg_noise_std is None else float(c.reg_noise_std)
+        c.ema = 1 - 1 / settings.iterations(100) if c.ema is None else float(c.ema)
+        c.snapshots = settings.get_mode().snapshots if c.snapshots is None else int(c.snapshots)
+        c.device = str(settings.get_device() if c.device is None else torch.device(c.device))
+        if c.iterations < 1:
+            raise ValueError(f"iterations must be at least 1, got {c.iterations}")
+        if not 0 <= c.ema < 1:
+            raise ValueError(f"ema is a weight in [0, 1), got {c.ema}")
+        return c
+
+    def to_dict(self) -> dict:
+        """JSON-friendly description (for reports)."""
+        d = {k: v for k, v in self.__dict__.items() if k not in ("net", "stopping")}
+        d["net"] = asdict(self.net) if isinstance(self.net, nets.NetConfig) else self.net
+        d["stopping"] = repr(self.stopping) if self.stopping is not None else None
+        return d
+
+
+@dataclass
+class Snapshot:
+    """The fit's output at one iteration: raw and averaged, ``(H, W, C)`` arrays."""
+
+    iteration: int
+    image: np.ndarray
+    averaged: np.ndarray
+
+
+@dataclass
+class Best:
+    """The best output seen so far (PSNR to the clean image, or the blind criterion's pick)."""
+
+    iteration: int
+    psnr: float
+    image: np.ndarray
+    seconds: float = math.nan
+
+
+@dataclass
+class FitResult:
+    """What a fit leaves behind. PSNRs are of the presented output (averaged when ``ema > 0``)
+    to the clean image, ``nan`` without one. Images are ``(H, W, C)`` arrays."""
+
+    image: np.ndarray
+    best_image: np.ndarray
+    iter_best: int
+    psnr_best: float
+    psnr_final: float
+    iter_stopped: int | None
+    psnr_stopped: float
+    iterations: int
+    seconds: float
+    seconds_best: float
+    history: dict
+    diverged: int
+
+
+HISTORY_KEYS = ("iteration", "loss", "psnr_clean", "psnr_clean_avg", "psnr_obs", "psnr_obs_avg", "seconds")
+
+
+def log_spaced(n: int, count: int) -> list[int]:
+    """``count`` iterations from 1 to ``n``, evenly spaced on a log scale (early ones dense)."""
+    if count <= 0:
+        return []
+    return sorted({int(round(v)) for v in np.geomspace(1, n, count)})
+
+
+def _adam(params, lr: float, device: torch.device) -> torch.optim.Adam:
+    """Adam; the fused kernel (one call for all weights) is ~20% faster for small nets on a CPU."""
+    try:
+        return torch.optim.Adam(params, lr=lr, fused=device.type in ("cpu", "cuda"))
+    except (RuntimeError, TypeError):  # older torch or an unsupported device
+        return torch.optim.Adam(params, lr=lr)
+
+
+def _db(mse: float) -> float:
+    return 10 * math.log10(1 / mse) if mse > 0 else math.inf
+
+
+class FitControl:
+    """Pause / resume / stop from any thread, and running the loop in a background thread.
+
+    Kept apart from the maths: :class:`Fit` only calls :meth:`_checkpoint` once per
+    iteration, which blocks while paused and says whether to stop. A subclass
+    provides ``_loop()`` (the training loop), ``iteration`` and ``result``.
+    """
+
+    def __init__(self):
+        self._paused_seconds = 0.0
+        self.status = "idle"
+        self.error: BaseException | None = None
+        self._stop = threading.Event()
+        self._running = threading.Event()    # cleared = paused
+        self._running.set()
+        self._thread: threading.Thread | None = None
+
+    def pause(self) -> None:
+        """Pause after the current iteration (the thread waits, the kernel stays free)."""
+        if self.status == "running":
+            self._running.clear()
+            self.status = "paused"
+
+    def resume(self) -> None:
+        """Continue a paused fit."""
+        if self.status == "paused":
+            self.status = "running"
+        self._running.set()
+
+    def stop(self) -> None:
+        """End the fit after the current iteration; history and best result are kept."""
+        self._stop.set()
+        self._running.set()                  # wake a paused loop so it can see the stop
+
+    def _checkpoint(self) -> bool:
+        """Called by the loop between iterations: wait while paused; True means stop."""
+        if not self._running.is_set():
+            paused_at = time.perf_counter()
+            self._running.wait()
+            self._paused_seconds += time.perf_counter() - paused_at
+        return self._stop.is_set()
+
+    def start(self):
+        """Run the fit in a background daemon thread and return at once (returns self)."""
+        if self._thread is not None and self._thread.is_alive():
+            raise RuntimeError("this fit is already running; call wait() or stop() first")
+        self.status = "running"              # set before the thread starts, so callers see it at once
+        self._stop.clear()                   # a stopped fit can be started again: it continues
+        self.error = None
+        self._thread = threading.Thread(target=self._run_in_thread, name="dip-fit", daemon=True)
+        self._thread.start()
+        return self
+
+    def _run_in_thread(self) -> None:
+        try:
+            self._loop()
+        except BaseException as err:         # kept for wait(), which re-raises it
+            self.error = err
+
+    def wait(self, timeout: float | None = None):
+        """Wait for a background fit to end and return its result; re-raises its error.
+
+        Raises
+        ------
+        TimeoutError
+            The fit is still running after ``timeout`` seconds (it keeps running).
+        """
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                raise TimeoutError(f"the fit is still running after {timeout} s (iteration "
+                                   f"{self.iteration}); call stop() to end it early")
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+
+class Fit(FitControl):
+    """A Deep Image Prior fit of one observation.
+
+    Parameters
+    ----------
+    operator : dip_teach.operators.Operator
+        The forward model ``A`` (Denoising, Inpainting, Downsampling, ...).
+    observation : tensor (1, C, H, W) or array (H, W, C)
+        The measured image ``y``.
+    clean : tensor or array, optional
+        The clean image, for PSNR curves and the oracle (experiments only).
+    config : FitConfig, optional
+        Settings; defaults follow the run mode.
+    """
+
+    def __init__(self, operator, observation, clean=None, config: FitConfig | None = None):
+        super().__init__()
+        self.config = (config or FitConfig()).resolved()
+        c = self.config
+        self.device = torch.device(c.device)
+        self.operator = operator
+        self.observation = self._as_tensor(observation, "observation").to(self.device)
+        self.clean = None if clean is None else self._as_tensor(clean, "clean").to(self.device)
+        operator.check(self.observation)
+        height, width = self._output_size()
+        if self.clean is not None and self.clean.shape[-2:] != (height, width):
+            raise ImageError(f"the clean image is {tuple(self.clean.shape[-2:])} but the fit makes "
+                             f"{(height, width)} images for this operator")
+        m = c.net.size_multiple
+        if height % m or width % m:
+            raise ImageError(f"the image is {height}x{width}; the {c.net.scales}-scale network needs sides "
+                             f"divisible by {m}. Crop it with dip_teach.images.prepare(img, size=...)")
+        channels = self.observation.shape[1]
+
+        # seeded, and without touching the global random state (other code may use it)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(c.seed)
+            in_ch = 2 if c.input == "meshgrid" else c.input_channels
+            self.net = nets.build(c.net, in_channels=in_ch, out_channels=channels).to(self.device)
+        zh, zw = nets.input_shape(c.net, height, width)
+        self.z = nets.make_input(c.input, in_ch, zh, zw, seed=c.seed).to(self.device)
+        if c.channels_last and self.device.type == "cpu":
+            self.net = self.net.to(memory_format=torch.channels_last)
+            self.z = self.z.contiguous(memory_format=torch.channels_last)
+        self.optimizer = _adam(self.net.parameters(), c.lr, self.device)
+        self._noise_gen = torch.Generator(device=self.device).manual_seed(c.seed + 1)
+        self.stopping = copy.deepcopy(c.stopping)   # fresh state per fit
+
+        self.lock = threading.Lock()
+        self.iteration = 0
+        self.history: dict[str, list] = {k: [] for k in HISTORY_KEYS}
+        self.snapshots: list[Snapshot] = []
+        self._snapshot_at = set(log_spaced(c.iterations, c.snapshots))
+        self.best: Best | None = None
+        self.stop_iteration: int | None = None
+        self.diverged = 0
+        self._out: torch.Tensor | None = None       # latest raw output
+        self._avg: torch.Tensor | None = None       # EMA of the outputs
+        self._blind_pick: Best | None = None        # output at the criterion's current minimum
+        self._good_state = None
+        self._last_good_loss = math.inf
+        self._callbacks: list[Callable[["Fit"], None]] = []
+        self._seconds = 0.0
+        self._paused_seconds = 0.0
+
+    # ------------------------------------------------------------ helpers
+    @staticmethod
+    def _as_tensor(img, what: str) -> torch.Tensor:
+        if isinstance(img, torch.Tensor):
+            t = img.detach().float()
+            t = t[None] if t.dim() == 3 else t
+            if t.dim() != 4 or t.shape[0] != 1:
+                raise ImageError(f"{what} must be a (1, C, H, W) tensor or an (H, W, C) array, got {tuple(t.shape)}")
+            return t
+        return to_tensor(img)
+
+    def _output_size(self) -> tuple[int, int]:
+        """Size of the images the fit makes: the observation's, or larger for super-resolution."""
+        h, w = self.observation.shape[-2:]
+        if hasattr(self.operator, "output_size"):
+            return tuple(self.operator.output_size((h, w)))
+        return h, w
+
+    def add_callback(self, fn: Callable[["Fit"], None]) -> None:
+        """Call ``fn(fit)`` in the training thread after every iteration (keep it cheap)."""
+        self._callbacks.append(fn)
+
+    def presented(self) -> torch.Tensor | None:
+        """The output the kit presents as its result: the average when ``ema > 0``."""
+        return self._avg if self.config.ema > 0 else self._out
+
+    # --------------------------------------------------------- the algorithm
+    def step(self) -> tuple[torch.Tensor, float]:
+        """One DIP iteration. Returns the output (before the update) and the loss."""
+        c = self.config
+        # 1. perturb the fixed input: a little noise on z each step regularises the fit
+        z = self.z
+        if c.reg_noise_std > 0:
+            z = z + c.reg_noise_std * torch.randn(z.shape, generator=self._noise_gen, device=z.device)
+        # 2. the generator's current image
+        out = self.net(z)
+        # 3. the data term: how far A(image) is from the observation (no prior term!)
+        loss = self.operator.loss(out, self.observation)
+        loss_value = loss.item()
+        if not self._healthy(loss_value):
+            return out.detach(), loss_value          # caller restores the last good state
+        # 4. one Adam step on the weights; z itself never changes
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        # 5. exponential moving average of the outputs (smoother, peaks higher)
+        out = out.detach()
+        if self._avg is None or c.ema == 0:
+            self._avg = out.clone()
+        else:
+            self._avg.mul_(c.ema).add_(out, alpha=1 - c.ema)
+        return out, loss_value
+
+    # ----------------------------------------------------- divergence guard
+    def _healthy(self, loss: float) -> bool:
+        """A finite loss not far above the last good one (Adam sometimes blows up)."""
+        return math.isfinite(loss) and loss <= self.config.divergence_factor * self._last_good_loss
+
+    def _save_good_state(self) -> None:
+        self._good_state = (copy.deepcopy(self.net.state_dict()), copy.deepcopy(self.optimizer.state_dict()),
+                            self._last_good_loss)
+
+    def _restore_good_state(self) -> None:
+        weights, optim, loss = self._good_state
+        self.net.load_state_dict(weights)
+        self.optimizer.load_state_dict(optim)
+        self._last_good_loss = loss     # judge the next step against the restored state's loss
+        self.diverged += 1
+
+    # ------------------------------------------------------------ the loop
+    def run(self) -> FitResult:
+        """Run the fit to its budget (or until stopped) in this thread; return the result.
+
+        Calling it again after a stop continues where the fit left off.
+        """
+        self._stop.clear()
+        return self._loop()
+
+    def _loop(self) -> FitResult:
+        c = self.config
+        self.status = "running"
+        start = time.perf_counter() - self._seconds
+        self._paused_seconds = 0.0
+        if self._good_state is None:
+            self._save_good_state()
+        failures = 0
+        try:
+            while self.iteration < c.iterations:
+                if self._checkpoint():
+                    self.status = "stopped"
+                    break
+                out, loss = self.step()
+                if not self._healthy(loss):
+                    failures += 1
+                    if failures > 10:
+                        raise FloatingPointError(f"the fit diverged 10 times in a row at iteration "
+                                                 f"{self.iteration}; try a smaller lr (now {c.lr})")
+                    self._restore_good_state()
+                    continue
+                failures = 0
+                self.iteration += 1
+                self._last_good_loss = loss
+                if self.iteration % c.checkpoint_every == 0:
+                    self._save_good_state()
+                self._seconds = time.perf_counter() - start - self._paused_seconds
+                self._record(out, loss)
+                for fn in self._callbacks:
+                    fn(self)
+                if c.stop_early and self.stop_iteration is not None:
+                    self.status = "stopped"     # the blind criterion fired
+                    break
+            else:
+                self.status = "finished"
+        except BaseException as err:
+            self.status, self.error = "failed", err
+            raise
+        finally:
+            self._finish_best()
+        return self.result
+
+    def _record(self, out: torch.Tensor, loss: float) -> None:
+        """History, snapshots, best-so-far and the blind criterion, after one iteration."""
+        c, it = self.config, self.iteration
+        avg = self._avg
+        with torch.inference_mode():
+            obs_avg = _db(float(self.operator.loss(avg, self.observation)))
+            clean = self.clean
+            p_raw = psnr(out, clean) if clean is not None else math.nan
+            p_avg = psnr(avg, clean) if clean is not None else math.nan
+        shown = p_avg if c.ema > 0 else p_raw
+        with self.lock:
+            self._out = out
+            for key, value in zip(HISTORY_KEYS, (it, loss, p_raw, p_avg, _db(loss), obs_avg, self._seconds)):
+                self.history[key].append(value)
+            if it in self._snapshot_at or it == c.iterations:
+                if not self.snapshots or self.snapshots[-1].iteration != it:
+                    self.snapshots.append(Snapshot(it, to_array(out), to_array(avg)))
+            if clean is not None and (self.best is None or shown > self.best.psnr):
+                self.best = Best(it, shown, to_array(self.presented()), self._seconds)
+        if self.stopping is not None and self.stop_iteration is None:
+            fired = self.stopping.update(it, out)
+            if self.stopping.best_iteration == it:     # a new minimum of the variance
+                self._blind_pick = Best(it, shown, to_array(self.presented()), self._seconds)
+            if fired:
+                self.stop_iteration = it
+                if clean is None:
+                    with self.lock:
+                        self.best = self._blind_pick
+
+    def _finish_best(self) -> None:
+        """Without a clean image and no criterion verdict, the best is the blind pick or the last output."""
+        if self.best is None and self.iteration > 0:
+            pick = self._blind_pick
+            if pick is None:
+                pick = Best(self.iteration, math.nan, to_array(self.presented()), self._seconds)
+            with self.lock:
+                self.best = pick
+
+    # ------------------------------------------------------------- reading
+    def latest(self) -> np.ndarray | None:
+        """The most recent raw output, ``(H, W, C)`` array (None before the first iteration)."""
+        with self.lock:
+            return None if self._out is None else to_array(self._out)
+
+    def latest_averaged(self) -> np.ndarray | None:
+        """The most recent averaged (EMA) output, ``(H, W, C)`` array."""
+        with self.lock:
+            return None if self._avg is None else to_array(self._avg)
+
+    def get_history(self) -> dict[str, list]:
+        """A copy of the history, safe to use while the fit runs in another thread."""
+        with self.lock:
+            return {k: list(v) for k, v in self.history.items()}
+
+    @property
+    def seconds(self) -> float:
+        """Training time so far (pauses excluded)."""
+        return self._seconds
+
+    @property
+    def result(self) -> FitResult | None:
+        """The result so far (available at any time after the first iteration)."""
+        if self.iteration == 0:
+            return None
+        history = self.get_history()
+        key = "psnr_clean_avg" if self.config.ema > 0 else "psnr_clean"
+        best = self.best or self._blind_pick or Best(self.iteration, math.nan, self.latest_averaged(), self._seconds)
+        iter_stopped = self.stopping.best_iteration if self.stopping is not None else None
+        psnr_stopped = history[key][iter_stopped - 1] if iter_stopped else math.nan
+        return FitResult(
+            image=to_array(self.presented()), best_image=best.image, iter_best=best.iteration,
+            psnr_best=best.psnr, psnr_final=history[key][-1], iter_stopped=iter_stopped,
+            psnr_stopped=psnr_stopped, iterations=self.iteration, seconds=self._seconds,
+            seconds_best=best.seconds, history=history, diverged=self.diverged)
+
+    def __repr__(self) -> str:
+        return (f"Fit({self.operator!r}, {self.status}, iteration {self.iteration}/{self.config.iterations}, "
+                f"net={self.config.net.kind}{list(self.config.net.up)})")
+
+
+def dip(operator, observation, clean=None, **config) -> FitResult:
+    """Run a DIP fit in one call: ``dip(op, y, clean, iterations=500)``; keyword args go to FitConfig."""
+    return Fit(operator, observation, clean, FitConfig(**config)).run()

@@ -1,0 +1,464 @@
+"""The fit dashboard: watch one DIP fit learn structure first and noise later.
+
+>>> from dip_teach import live
+>>> dash = live.watch(fit)      # doctest: +SKIP
+>>> result = dash.wait()        # doctest: +SKIP
+
+``watch`` returns at once (the fit trains in the background); ``wait``, in a later
+cell, blocks until the fit ends and re-raises an error from the training thread.
+
+What it shows, updated a few times a second while the fit trains:
+
+* the observation, the raw output, the averaged output (EMA), the residual
+  ``A(output) - observation`` amplified so the noise the network copies becomes
+  visible, and the clean image when known;
+* PSNR curves against iterations (to the clean image, raw and averaged, and to the
+  observation), with the best point and the blind stopping point marked;
+* iteration, iterations per second, time left; Start, Pause/Resume, Stop;
+* a slider over the snapshots (log-spaced iterations) that works during and after
+  training: slide back to "structure only", forward to "noise too";
+* optionally (``spectral=True``) a heat map of the error per frequency band.
+
+Without a front end (nbval, nbconvert, a script) :func:`watch` runs the fit to the
+end and shows one static figure with the same panels.
+"""
+from __future__ import annotations
+
+import html
+import math
+import time
+
+import numpy as np
+import torch
+
+from .. import spectral as _spectral
+from .core import (BlitFigure, LiveView, axis_limit, error_html, format_seconds, new_figure, png_bytes, recent_rate,
+                   show, to_uint8)
+
+PANEL_SIDE = 128      # images are enlarged (nearest neighbour) to at least this many pixels
+
+
+def _total(fit) -> int:
+    return int(getattr(fit.config, "iterations", 0) or 0)
+
+
+def residual(fit, output: np.ndarray, gain: float = 4.0) -> np.ndarray:
+    """``0.5 + gain * (A(output) - observation)``: grey where the fit matches the data.
+
+    Computed in the observation's space (through the operator), so it is right for
+    masks and downsampling too; clipped to ``[0, 1]`` for display.
+    """
+    y = fit.observation
+    x = torch.from_numpy(np.ascontiguousarray(output.transpose(2, 0, 1)))[None].to(y.device, y.dtype)
+    with torch.no_grad():
+        r = fit.operator.forward(x) - y
+    r = r[0].float().cpu().numpy().transpose(1, 2, 0)
+    return np.clip(0.5 + gain * r, 0.0, 1.0)
+
+
+def _array(t) -> np.ndarray | None:
+    if t is None:
+        return None
+    if isinstance(t, torch.Tensor):
+        t = t.detach()
+        t = t[0] if t.dim() == 4 else t
+        return np.clip(t.float().cpu().numpy().transpose(1, 2, 0), 0, 1)
+    return np.asarray(t)
+
+
+def _history(fit) -> dict:
+    """A consistent copy of the history (equal lengths) while the fit may be appending."""
+    lock = getattr(fit, "lock", None)
+    if lock is not None:
+        with lock:
+            return {k: list(v) for k, v in fit.history.items()}
+    return {k: list(v) for k, v in fit.history.items()}
+
+
+class PsnrCurves:
+    """PSNR against iterations on one matplotlib axes, with the best and blind stopping points.
+
+    The lines are made once and only their data change at each frame (``set_data``):
+    several times cheaper than clearing and re-plotting, which matters when drawing
+    runs next to training on a 2-core CPU.
+    """
+
+    def __init__(self, ax, fit, live: bool = False):
+        self.ax, self.fit, self.live = ax, fit, live
+        self.has_clean = fit.clean is not None
+        line = lambda **kw: ax.plot([], [], **kw)[0]
+        self.raw = line(color="tab:blue", lw=0.8, alpha=0.6, label="to clean (raw)")
+        self.avg = line(color="tab:blue", lw=1.8, label="to clean (averaged)")
+        self.obs = line(color="tab:gray", lw=0.8, ls="--", label="to observation (raw)")
+        self.best = line(marker="*", ms=12, color="tab:orange", ls="none", label="best")
+        self.stop = ax.axvline(0, color="tab:red", ls=":", lw=1.5, label="blind stop", visible=False)
+        self.marker = ax.axvline(0, color="k", lw=0.6, alpha=0.5, visible=False)
+        self.note = ax.text(0.01, 0.97, "", transform=ax.transAxes, va="top", fontsize=8)
+        if not self.has_clean:
+            for artist in (self.raw, self.avg, self.best):
+                artist.set_visible(False)
+        from matplotlib.lines import Line2D
+
+        stop_proxy = Line2D([], [], color="tab:red", ls=":", lw=1.5, label="blind stop")
+        shown = [a for a in (self.raw, self.avg, self.obs, self.best) if a.get_visible()] + [stop_proxy]
+        ax.legend(handles=shown, fontsize=7, loc="lower right")
+        ax.set_xlabel("iteration")
+        ax.set_ylabel("PSNR (dB)")
+        ax.grid(alpha=0.3)
+        ax.set_xlim(0, max(1, _total(fit)))
+        ax.set_ylim(0, 1)
+
+    @property
+    def artists(self) -> list:
+        """The artists that change from frame to frame (see :class:`~dip_teach.live.core.BlitFigure`)."""
+        return [self.raw, self.avg, self.obs, self.best, self.stop, self.marker, self.note]
+
+    def update(self, marker: int | None = None) -> None:
+        """Copy the fit's history into the lines; ``marker`` draws a thin line at that iteration."""
+        fit, ax = self.fit, self.ax
+        h = _history(fit)
+        its = np.asarray(h["iteration"], dtype=float)
+        step = max(1, len(its) // 1500)      # enough points for a smooth curve, fast to draw
+        its = its[::step]
+        self.obs.set_data(its, np.asarray(h["psnr_obs"], dtype=float)[::step])
+        notes = []
+        if self.has_clean:
+            self.raw.set_data(its, np.asarray(h["psnr_clean"], dtype=float)[::step])
+            self.avg.set_data(its, np.asarray(h["psnr_clean_avg"], dtype=float)[::step])
+            best = getattr(fit, "best", None)
+            if best is not None and math.isfinite(best.psnr):
+                self.best.set_data([best.iteration], [best.psnr])
+                notes.append(f"best {best.psnr:.2f} dB @ {best.iteration}")
+        stop_it = getattr(fit, "stop_iteration", None)
+        self.stop.set_visible(bool(stop_it))
+        if stop_it:
+            self.stop.set_xdata([stop_it, stop_it])
+            notes.append(f"blind stop @ {stop_it}")
+        self.marker.set_visible(bool(marker))
+        if marker:
+            self.marker.set_xdata([marker, marker])
+        self.note.set_text("   ".join(notes))
+        last = int(its[-1]) if len(its) else 1
+        ax.set_xlim(0, axis_limit(last, max(_total(fit), last)) if self.live else max(_total(fit), last))
+        values = np.concatenate([np.asarray(l.get_ydata(), dtype=float) for l in (self.raw, self.avg, self.obs)
+                                 if l.get_visible()] or [np.zeros(0)])
+        values = values[np.isfinite(values)]
+        if len(values):
+            lo, hi = float(values.min()), float(values.max())
+            if self.live:   # whole steps of 4 dB: the axes (the blitted background) rarely change
+                lo, hi = 4 * math.floor(lo / 4), 4 * math.ceil(hi / 4 + 0.1)
+            else:
+                lo, hi = lo - 0.5, hi + 0.5
+            ax.set_ylim(lo, hi)
+
+
+class FitDashboard(LiveView):
+    """Live view of one :class:`dip_teach.fit.Fit`. Use :func:`watch` to make one.
+
+    Parameters
+    ----------
+    fit : Fit
+        The fit to watch (idle, or already running).
+    spectral : bool
+        Also record and show the error per frequency band (a heat map).
+    residual_gain : float
+        Amplification of the residual panel.
+    title : str, optional
+        Heading; default describes the operator, the image size and the network.
+    **kwargs
+        ``headless``, ``name``, ``fps``, ``max_overhead``, ``render_in``: see :class:`LiveView`.
+    """
+
+    kind = "fit"
+
+    def __init__(self, fit, *, spectral: bool = False, residual_gain: float = 4.0, title: str | None = None,
+                 **kwargs):
+        self.fit = fit
+        self.residual_gain = float(residual_gain)
+        self.title = title or _describe(fit)
+        self.track = _spectral.track(fit) if spectral else None
+        self._frame_at = self._curves_at = -1
+        self._snapshot_count = 0
+        super().__init__([fit], **kwargs)
+
+    # ----------------------------------------------------------------- widgets
+    def _build(self):
+        import ipywidgets as w
+
+        def panel(caption, cls):
+            img = w.Image(format="png", layout=w.Layout(width=f"{PANEL_SIDE + 32}px", height="auto"))
+            img.add_class(cls)
+            box = w.VBox([w.HTML(f"<small><b>{caption}</b></small>"), img],
+                         layout=w.Layout(align_items="center", margin="0 4px"))
+            return img, box
+
+        fit = self.fit
+        self._clean = _array(fit.clean)
+        self.obs_img, obs_box = panel("observation", "dip-observation")
+        self.out_img, out_box = panel("output (raw)", "dip-output")
+        self.avg_img, avg_box = panel("output (averaged)", "dip-averaged")
+        self.res_img, res_box = panel(f"residual x{self.residual_gain:g}", "dip-residual")
+        boxes = [obs_box, out_box]
+        if getattr(fit.config, "ema", 0) > 0:
+            boxes.append(avg_box)
+        boxes.append(res_box)
+        self.obs_img.value = png_bytes(_array(fit.observation), PANEL_SIDE)
+        if fit.clean is not None:
+            clean_img, clean_box = panel("clean (unknown to the fit)", "dip-clean")
+            clean_img.value = png_bytes(_array(fit.clean), PANEL_SIDE)
+            boxes.append(clean_box)
+
+        self.start_btn = w.Button(description="Start", icon="play", layout=w.Layout(width="90px"))
+        self.pause_btn = w.Button(description="Pause", icon="pause", layout=w.Layout(width="100px"))
+        self.stop_btn = w.Button(description="Stop", icon="stop", button_style="danger",
+                                 layout=w.Layout(width="90px"))
+        for b, cls in ((self.start_btn, "dip-start"), (self.pause_btn, "dip-pause"), (self.stop_btn, "dip-stop")):
+            b.add_class(cls)
+        self.start_btn.on_click(lambda _: self.start())
+        self.pause_btn.on_click(lambda _: self.toggle_pause())
+        self.stop_btn.on_click(lambda _: self.stop())
+        self.counter = w.HTML(layout=w.Layout(margin="0 0 0 12px"))
+        self.counter.add_class("dip-iteration")
+        self.stats = w.HTML(layout=w.Layout(margin="0 0 0 12px"))
+        self.stats.add_class("dip-stats")
+
+        self.curves_img = w.Image(format="png", layout=w.Layout(width="480px", height="auto"))
+        self.curves_img.add_class("dip-curves")
+        self._curves_fig = new_figure(6.0, 2.6)
+        self._curves_fig.subplots_adjust(left=0.1, right=0.98, bottom=0.17, top=0.96)
+        self._curves = PsnrCurves(self._curves_fig.subplots(), fit, live=True)
+        self._curves_blit = BlitFigure(self._curves_fig, self._curves.artists)
+        plots = [self.curves_img]
+        if self.track is not None:
+            self.spectral_img = w.Image(format="png", layout=w.Layout(width="368px", height="auto"))
+            self.spectral_img.add_class("dip-spectral")
+            self._spec_fig = new_figure(4.6, 2.6)
+            self._spec_fig.subplots_adjust(left=0.14, right=0.97, bottom=0.17, top=0.9)
+            self._spec = _spectral.BandErrorMap(self._spec_fig.subplots(), self.track, xmax=_total(fit))
+            self._spec_blit = BlitFigure(self._spec_fig, [self._spec.image])
+            plots.append(self.spectral_img)
+
+        self.slider = w.IntSlider(value=0, min=0, max=0, description="snapshot", continuous_update=True,
+                                  layout=w.Layout(width="420px"))
+        self.slider.add_class("dip-snapshot-slider")
+        self.snap_label = w.HTML()
+        self.snap_label.add_class("dip-snapshot-label")
+        self.snap_img, snap_box = panel("snapshot (raw)", "dip-snapshot-image")
+        self.snap_avg_img, snap_avg_box = panel("snapshot (averaged)", "dip-snapshot-averaged")
+        self._follow = True            # the slider follows the newest snapshot until the student moves it
+        self.slider.observe(self._on_slider, names="value")
+
+        self.error = w.HTML()
+        self.error.add_class("dip-error")
+        self._update_buttons()
+        self._set_counter()
+        return w.VBox([
+            w.HTML(f"<b>{html.escape(self.title)}</b>"),
+            w.HBox([self.start_btn, self.pause_btn, self.stop_btn, self.counter, self.stats],
+                   layout=w.Layout(align_items="center")),
+            w.HBox(boxes),
+            w.HBox(plots),
+            w.HBox([self.slider, self.snap_label], layout=w.Layout(align_items="center")),
+            w.HBox([snap_box, snap_avg_box] if getattr(self.fit.config, "ema", 0) > 0 else [snap_box]),
+            self.error,
+        ])
+
+    # ----------------------------------------------------------------- drawing
+    def _update(self, final: bool = False) -> None:
+        fit = self.fit
+        it = fit.iteration
+        self._check_failures()
+        self._update_buttons()
+        self._set_counter()
+        if it != self._frame_at:
+            self._frame_at = it
+            out, avg = fit.latest(), fit.latest_averaged()
+            if out is not None:
+                self.out_img.value = png_bytes(out, PANEL_SIDE)
+                self.res_img.value = png_bytes(residual(fit, out, self.residual_gain), PANEL_SIDE)
+            if avg is not None and getattr(fit.config, "ema", 0) > 0:
+                self.avg_img.value = png_bytes(avg, PANEL_SIDE)
+            self._update_slider()
+        if it != self._curves_at and (final or self.curves.due()):
+            self._curves_at = it
+            self._draw_plots()
+
+    def _draw_plots(self) -> None:
+        t0 = time.perf_counter()
+        marker = None
+        snaps = self.fit.snapshots
+        if snaps and not self._follow and self.slider.value < len(snaps):
+            marker = snaps[self.slider.value].iteration
+        self._curves.update(marker=marker)
+        self.curves_img.value = self._curves_blit.png()
+        if self.track is not None:
+            self._spec.update()
+            self.spectral_img.value = self._spec_blit.png()
+        self.curves.spent(time.perf_counter() - t0)
+
+    def _set_counter(self) -> None:
+        fit = self.fit
+        total = _total(fit)
+        self.counter.value = f"<b>iteration <span class='dip-count'>{fit.iteration}</span> / {total}</b>"
+        rate = recent_rate(fit)
+        left = (total - fit.iteration) / rate if rate and math.isfinite(rate) and rate > 0 else math.nan
+        status = fit.status if self.closed_reason is None else f"closed: {self.closed_reason}"
+        parts = [f"{rate:.1f} it/s" if math.isfinite(rate) else "- it/s",
+                 f"{format_seconds(left)} left" if fit.status == "running" else "",
+                 f"<i>{status}</i>"]
+        best = getattr(fit, "best", None)
+        if best is not None and math.isfinite(getattr(best, "psnr", math.nan)):
+            parts.insert(2, f"best {best.psnr:.2f} dB @ {best.iteration}")
+        self.stats.value = " &middot; ".join(p for p in parts if p)
+
+    def _update_buttons(self) -> None:
+        status = self.fit.status
+        closed = self._closed.is_set()
+        self.start_btn.disabled = closed or status != "idle"
+        self.pause_btn.disabled = closed or status not in ("running", "paused")
+        self.stop_btn.disabled = closed or status not in ("running", "paused")
+        want = "Resume" if status == "paused" else "Pause"
+        if self.pause_btn.description != want:
+            self.pause_btn.description = want
+            self.pause_btn.icon = "play" if want == "Resume" else "pause"
+
+    def _update_slider(self) -> None:
+        n = len(self.fit.snapshots)
+        if n != self._snapshot_count:
+            self._snapshot_count = n
+            follow = self._follow
+            self.slider.max = max(0, n - 1)
+            if follow:
+                if self.slider.value == n - 1:
+                    self._show_snapshot(n - 1)
+                else:
+                    self.slider.value = n - 1   # fires _on_slider, which shows it
+                self._follow = True
+            elif n == 1:
+                self._show_snapshot(0)
+
+    def _on_slider(self, change) -> None:
+        # runs in the kernel's main thread when the student drags (or in the render
+        # thread when the slider follows the newest snapshot)
+        with self._lock:
+            self._follow = change["new"] >= self.slider.max
+            self._show_snapshot(change["new"])
+
+    def _show_snapshot(self, i: int) -> None:
+        snaps = self.fit.snapshots
+        if not 0 <= i < len(snaps):
+            return
+        s = snaps[i]
+        self.snap_img.value = png_bytes(s.image, PANEL_SIDE)
+        if getattr(self.fit.config, "ema", 0) > 0:
+            self.snap_avg_img.value = png_bytes(s.averaged, PANEL_SIDE)
+        text = f"iteration <b>{s.iteration}</b>"
+        if self._clean is not None:
+            mse = float(np.mean((s.image - self._clean) ** 2))
+            text += f" &middot; PSNR raw {10 * math.log10(1 / mse) if mse > 0 else math.inf:.2f} dB"
+        self.snap_label.value = text
+
+    def _show_error(self, err: BaseException, title: str) -> None:
+        if hasattr(self, "error"):
+            self.error.value = error_html(err, title)
+
+    def _on_close(self, reason: str) -> None:
+        self._update_buttons()
+        self._set_counter()
+
+    # ----------------------------------------------------------------- headless
+    def static_figure(self):
+        """One figure with the final panels, the curves and a strip of snapshots."""
+        fit = self.fit
+        out = fit.latest()
+        avg = fit.latest_averaged() if getattr(fit.config, "ema", 0) > 0 else None
+        panels = [("observation", _array(fit.observation))]
+        if out is not None:
+            panels.append((f"output @ {fit.iteration}", out))
+            if avg is not None:
+                panels.append(("averaged", avg))
+            panels.append((f"residual x{self.residual_gain:g}", residual(fit, out, self.residual_gain)))
+        if fit.clean is not None:
+            panels.append(("clean", _array(fit.clean)))
+        snaps = list(fit.snapshots)
+        if len(snaps) > 6:
+            snaps = [snaps[int(round(i))] for i in np.linspace(0, len(snaps) - 1, 6)]
+        cols = max(len(panels), len(snaps), 3)
+        rows = 3 if snaps else 2
+        fig = new_figure(1.9 * cols, 1.9 * rows + 1.2, dpi=80)
+        grid = fig.add_gridspec(rows, cols, height_ratios=[1, 1.3] + ([1] if snaps else []))
+        for j, (name, img) in enumerate(panels):
+            _imshow(fig.add_subplot(grid[0, j]), img, name)
+        ax = fig.add_subplot(grid[1, : cols if self.track is None else max(1, cols - cols // 2)])
+        PsnrCurves(ax, fit).update()
+        if self.track is not None:
+            _spectral.plot(self.track, ax=fig.add_subplot(grid[1, max(1, cols - cols // 2):]))
+        for j, s in enumerate(snaps):
+            _imshow(fig.add_subplot(grid[2, j]), s.image, f"snapshot @ {s.iteration}")
+        fig.suptitle(self.title, fontsize=10)
+        fig.tight_layout()
+        return fig
+
+
+def _imshow(ax, img, title: str) -> None:
+    a = to_uint8(img)
+    ax.imshow(a, cmap="gray" if a.ndim == 2 else None, interpolation="nearest")
+    ax.set_title(title, fontsize=8)
+    ax.set_axis_off()
+
+
+def _describe(fit) -> str:
+    h, w = fit.observation.shape[-2:]
+    net_name = preset_name(getattr(fit.config, "net", None))
+    return f"DIP fit \u00b7 {fit.operator!r} \u00b7 {h}x{w} \u00b7 net {net_name}"
+
+
+def preset_name(net) -> str:
+    """The preset name of a network config (``"lab"``), else its kind."""
+    from .. import nets
+
+    if isinstance(net, str):
+        return net
+    for name, cfg in getattr(nets, "PRESETS", {}).items():
+        if cfg == net:
+            return name
+    return getattr(net, "kind", None) or str(net)
+
+
+def watch(fit, *, spectral: bool = False, start: bool = True, headless: bool | None = None,
+          name: str | None = None, **kwargs) -> FitDashboard:
+    """Show a live dashboard of ``fit`` and start it in the background; return the dashboard.
+
+    The cell returns at once and the kernel stays free, so Stop, Pause and the slider
+    answer while the network trains. Call ``dash.wait()`` in a later cell to get the
+    result (it re-raises an error from the training thread). Running the cell again
+    closes the previous dashboard and stops its fit.
+
+    Without a front end (nbval, nbconvert, a plain script) it runs the fit to the end
+    in this thread and shows a static figure instead, so later cells see a finished fit.
+
+    Parameters
+    ----------
+    fit : Fit
+        An idle fit (or one already running).
+    spectral : bool
+        Add a heat map of the error per frequency band.
+    start : bool
+        Start at once (default); otherwise press Start.
+    headless : bool, optional
+        Force or forbid the static mode (auto-detected when None).
+    name : str, optional
+        Registry key: dashboards with different names may run side by side.
+    **kwargs
+        More options of :class:`FitDashboard` (``fps``, ``max_overhead``, ``residual_gain``, ...).
+    """
+    dash = FitDashboard(fit, spectral=spectral, headless=headless, name=name, **kwargs)
+    if dash.headless:
+        if start:
+            dash.run()
+            show(dash)
+    else:
+        show(dash)
+        if start:
+            dash.start()
+    return dash

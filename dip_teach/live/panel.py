@@ -1,0 +1,140 @@
+"""A parameter panel for workshops: pick image, noise, network and learning rate, press Run.
+
+>>> live.panel()          # doctest: +SKIP
+
+Each Run builds a fresh denoising fit and a :class:`~dip_teach.live.dashboard.FitDashboard`
+under the panel; a new Run stops the previous fit first. Without a front end the panel
+runs once with its initial values and shows the static figure.
+"""
+from __future__ import annotations
+
+from .. import images, settings
+from .core import _register, _unregister, error_html, is_headless, show
+from .dashboard import FitDashboard
+
+
+class ParameterPanel:
+    """Widgets for the settings of one denoising fit, and a Run button. See :func:`panel`."""
+
+    kind = "panel"
+
+    def __init__(self, image: str = "astronaut", sigma: float = 25.0, preset: str | None = None,
+                 lr: float | None = None, iterations: int | None = None, size: int | None = None,
+                 seed: int = 0, headless: bool | None = None, name: str | None = None, spectral: bool = False):
+        from .. import nets
+
+        self.headless = is_headless(headless)
+        self.key = name or self.kind
+        self.size = settings.image_size() if size is None else int(size)
+        self.seed = int(seed)
+        self.spectral = spectral
+        self.dashboard: FitDashboard | None = None
+        preset = preset or settings.get_mode().net
+        self.values = {"image": image, "sigma": float(sigma), "preset": preset,
+                       "lr": float(lr) if lr is not None else nets.get_config(preset).lr,
+                       "iterations": int(iterations) if iterations is not None else settings.iterations(3000)}
+        self.widget = None
+        _register(self.key, self)
+        if not self.headless:
+            self.widget = self._build()
+
+    def _build(self):
+        import ipywidgets as w
+        from .. import nets
+
+        style = {"description_width": "110px"}
+        names = images.catalogue_names()
+        v = self.values
+        self.image_w = w.Dropdown(options=names if v["image"] in names else [v["image"], *names],
+                                  value=v["image"], description="image", style=style)
+        self.sigma_w = w.IntSlider(value=int(v["sigma"]), min=0, max=75, step=5, description="noise sigma",
+                                   style=style)
+        self.preset_w = w.Dropdown(options=list(nets.PRESETS), value=v["preset"], description="network",
+                                   style=style)
+        self.lr_w = w.FloatLogSlider(value=v["lr"], base=10, min=-4, max=-0.5, step=0.1,
+                                     description="learning rate", readout_format=".4f", style=style)
+        self.iter_w = w.BoundedIntText(value=v["iterations"], min=1, max=100_000, description="iterations",
+                                       style=style)
+        # a new preset brings its own default learning rate
+        self.preset_w.observe(lambda ch: setattr(self.lr_w, "value", nets.get_config(ch["new"]).lr), names="value")
+        self.run_btn = w.Button(description="Run", icon="play", button_style="success")
+        self.run_btn.add_class("dip-run")
+        self.run_btn.on_click(lambda _: self.run())
+        self.error = w.HTML()
+        self.error.add_class("dip-error")
+        self.area = w.VBox()
+        controls = w.VBox([self.image_w, self.sigma_w, self.preset_w, self.lr_w, self.iter_w, self.run_btn])
+        return w.VBox([w.HTML("<b>Deep Image Prior: denoise a picture of your choice</b>"), controls,
+                       self.error, self.area])
+
+    def _read(self) -> dict:
+        if self.widget is None:
+            return dict(self.values)
+        return {"image": self.image_w.value, "sigma": float(self.sigma_w.value), "preset": self.preset_w.value,
+                "lr": float(self.lr_w.value), "iterations": int(self.iter_w.value)}
+
+    def make_fit(self, values: dict | None = None):
+        """The fit the current settings describe (not started)."""
+        from ..fit import Fit, FitConfig
+        from ..operators import Denoising
+
+        v = self._read() if values is None else values
+        clean = images.load(v["image"], size=self.size)
+        op = Denoising(sigma=v["sigma"])
+        noisy = op.corrupt(clean, seed=self.seed)
+        config = FitConfig(net=v["preset"], lr=v["lr"], iterations=v["iterations"], seed=self.seed)
+        return Fit(op, noisy, clean=clean, config=config)
+
+    def run(self) -> FitDashboard | None:
+        """Build a fit from the settings and watch it (the Run button); returns its dashboard."""
+        try:
+            fit = self.make_fit()
+        except Exception as err:          # a bad setting: say so in the panel, not in a log
+            if self.widget is None:
+                raise
+            self.error.value = error_html(err, "Could not set up the fit")
+            return None
+        if self.widget is not None:
+            self.error.value = ""
+        # same registry key every time: the previous Run's dashboard is closed, its fit stopped
+        self.dashboard = FitDashboard(fit, headless=self.headless, name=f"{self.key}/fit", spectral=self.spectral)
+        if self.headless:
+            self.dashboard.run()
+        else:
+            self.area.children = [self.dashboard.widget]
+            self.dashboard.start()
+        return self.dashboard
+
+    def wait(self, timeout: float | None = None):
+        """Wait for the current run (see :meth:`FitDashboard.wait`)."""
+        if self.dashboard is None:
+            raise RuntimeError("nothing runs yet: press Run (or call run()) first")
+        return self.dashboard.wait(timeout)
+
+    def close(self, reason: str = "closed", stop_fits: bool = True) -> None:
+        """Close the current dashboard (stops its fit)."""
+        if self.dashboard is not None:
+            self.dashboard.close(reason, stop_fits)
+        _unregister(self.key, self)
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        if self.headless:
+            if self.dashboard is not None:
+                self.dashboard._ipython_display_()
+        else:
+            display(self.widget)
+
+
+def panel(image: str = "astronaut", sigma: float = 25.0, preset: str | None = None, lr: float | None = None,
+          iterations: int | None = None, *, headless: bool | None = None, **kwargs) -> ParameterPanel:
+    """Show a parameter panel (image, noise level, network preset, learning rate, Run).
+
+    Without a front end it runs once with these values and shows the static figure.
+    """
+    p = ParameterPanel(image, sigma, preset, lr, iterations, headless=headless, **kwargs)
+    if p.headless:
+        p.run()
+    show(p)
+    return p

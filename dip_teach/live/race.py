@@ -1,0 +1,337 @@
+"""The race of the paper's Figure 2, live: structure is easy to fit, noise is hard.
+
+The same network, from the same random start, fits four targets:
+
+1. a natural image,
+2. the same image plus noise,
+3. the image with its pixels shuffled (same colours, no structure),
+4. white noise.
+
+Nothing in the loss prefers one target over another: all four are "just" images of
+the same size. Yet the loss falls fastest for the natural image and slowest for
+noise. The network's architecture is the prior: it reproduces structure easily and
+resists noise.
+
+>>> r = live.race("astronaut")          # doctest: +SKIP
+>>> r.wait(); r.iterations_to(0.01)     # doctest: +SKIP
+{'natural image': 42, 'image + noise': 120, 'shuffled pixels': 860, 'white noise': None}
+
+While live, the fits take one iteration each in turn (:class:`Turns`), so they
+advance at the same pace without four fits fighting over two CPU cores; headless,
+they run one after the other.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import threading
+import time
+
+import numpy as np
+
+from .. import images, settings
+from .core import ENDED, BlitFigure, LiveView, error_html, new_figure, png_bytes, show
+
+THUMB_SIDE = 112
+MIN_RACE_SIDE = 64    # below this the coarsest scale of a 5-scale net is 1 pixel (batch norm fails)
+COLOURS = ("tab:green", "tab:blue", "tab:orange", "tab:red")
+
+
+def race_targets(image: str = "astronaut", size: int | None = None, sigma: float = 25.0,
+                 seed: int = 0) -> dict[str, np.ndarray]:
+    """The four targets of the race, ``(H, W, C)`` arrays in ``[0, 1]``.
+
+    Parameters
+    ----------
+    image : str or array
+        Catalogue name, path or array of the natural image.
+    size : int, optional
+        Side of the square crop; default ``settings.image_size(128)`` but at least 64
+        (small: four fits share the CPU).
+    sigma : float
+        Standard deviation of the added Gaussian noise, on the 0-255 scale.
+    seed : int
+        Seeds the noise, the shuffle and the white noise.
+    """
+    # small, since four fits share the CPU; but 5-scale networks need at least 64 pixels
+    size = max(MIN_RACE_SIDE, settings.image_size(128)) if size is None else int(size)
+    natural = images.load(image, size=size) if isinstance(image, str) else images.prepare(image, size=size)
+    rng = np.random.default_rng(seed)
+    noisy = np.clip(natural + rng.normal(0.0, sigma / 255.0, natural.shape), 0, 1).astype(np.float32)
+    h, w, c = natural.shape
+    # shuffle pixel positions (each pixel keeps its colour): same histogram, no structure
+    shuffled = natural.reshape(h * w, c)[rng.permutation(h * w)].reshape(h, w, c)
+    noise = rng.random(natural.shape).astype(np.float32)
+    return {"natural image": natural, "image + noise": noisy, "shuffled pixels": shuffled, "white noise": noise}
+
+
+class Turns:
+    """Round robin between fits running in threads: each takes one iteration, then waits.
+
+    Registered as a callback on every fit. A fit whose turn comes but that has ended
+    (finished, stopped, failed) is skipped, so stopping one never blocks the others.
+    """
+
+    def __init__(self, fits):
+        self.fits = list(fits)
+        self.turn = 0
+        self.closed = False
+        self._cond = threading.Condition()
+
+    def callback(self, i: int):
+        """The callback for fit ``i``: pass the turn on, wait for it to come back."""
+        def after_iteration(fit) -> None:
+            with self._cond:
+                self.turn = self._next(i)
+                self._cond.notify_all()
+                while not self.closed and self.turn != i:
+                    if self.fits[self.turn].status in ENDED:     # skip fits that are gone
+                        self.turn = self._next(self.turn)
+                        self._cond.notify_all()
+                        continue
+                    self._cond.wait(0.05)
+        return after_iteration
+
+    def _next(self, i: int) -> int:
+        n = len(self.fits)
+        for k in range(1, n + 1):
+            j = (i + k) % n
+            if self.fits[j].status not in ENDED:
+                return j
+        return i
+
+    def close(self) -> None:
+        """Release every waiting fit (they then run freely)."""
+        with self._cond:
+            self.closed = True
+            self._cond.notify_all()
+
+
+class Race(LiveView):
+    """Live race of several fits of the same network to different targets. See :func:`race`.
+
+    Parameters
+    ----------
+    targets : dict of str -> array
+        Name and image of each target (see :func:`race_targets`).
+    config : FitConfig, optional
+        Shared settings (same net, same seed, same budget). Default: the mode's net
+        and budget, no output averaging (the race is about the raw fit) and no
+        blind stopping criterion.
+    lockstep : bool
+        Live only: let the fits take turns (default) instead of running all at once.
+    **kwargs
+        ``headless``, ``name``, ``fps``, ``max_overhead``: see :class:`LiveView`.
+    """
+
+    kind = "race"
+
+    def __init__(self, targets: dict, config=None, *, lockstep: bool = True, **kwargs):
+        from ..fit import Fit, FitConfig
+        from ..operators import Operator
+
+        if config is None:
+            config = FitConfig(ema=0.0, stopping=None)
+        self.names = list(targets)
+        self.targets = {k: np.asarray(v, dtype=np.float32) for k, v in targets.items()}
+        fits = [Fit(Operator(), t, config=copy.deepcopy(config)) for t in self.targets.values()]
+        self.turns = Turns(fits) if lockstep else None
+        self._thumbs_at = self._curves_at = None
+        super().__init__(fits, **kwargs)
+        if self.turns is not None and not self.headless:
+            for i, fit in enumerate(fits):
+                fit.add_callback(self.turns.callback(i))
+
+    # ----------------------------------------------------------------- results
+    def losses(self) -> dict[str, float]:
+        """The latest loss (mean squared error to the target) of each fit."""
+        return {n: (f.history["loss"][-1] if f.history["loss"] else math.nan) for n, f in zip(self.names, self.fits)}
+
+    def iterations_to(self, level: float) -> dict[str, int | None]:
+        """For each target, the first iteration whose loss fell below ``level`` (None if never)."""
+        out = {}
+        for name, fit in zip(self.names, self.fits):
+            losses = np.asarray(fit.history["loss"])
+            hit = np.nonzero(losses < level)[0]
+            out[name] = int(fit.history["iteration"][hit[0]]) if len(hit) else None
+        return out
+
+    # ----------------------------------------------------------------- widgets
+    def _build(self):
+        import ipywidgets as w
+
+        columns = []
+        self.out_imgs, self.labels = [], []
+        for name, target, colour in zip(self.names, self.targets.values(), COLOURS):
+            tgt = w.Image(value=png_bytes(target, THUMB_SIDE), format="png")
+            out = w.Image(format="png")
+            out.add_class("dip-race-output")
+            label = w.HTML()
+            self.out_imgs.append(out)
+            self.labels.append(label)
+            columns.append(w.VBox([w.HTML(f"<b style='color:{colour.replace('tab:', '')}'>{name}</b>"),
+                                   w.HTML("<small>target</small>"), tgt, w.HTML("<small>network output</small>"),
+                                   out, label], layout=w.Layout(align_items="center", margin="0 6px")))
+        self.start_btn = w.Button(description="Start", icon="play", layout=w.Layout(width="90px"))
+        self.pause_btn = w.Button(description="Pause", icon="pause", layout=w.Layout(width="100px"))
+        self.stop_btn = w.Button(description="Stop", icon="stop", button_style="danger", layout=w.Layout(width="90px"))
+        for b, cls in ((self.start_btn, "dip-start"), (self.pause_btn, "dip-pause"), (self.stop_btn, "dip-stop")):
+            b.add_class(cls)
+        self.start_btn.on_click(lambda _: self.start())
+        self.pause_btn.on_click(lambda _: self.toggle_pause())
+        self.stop_btn.on_click(lambda _: self.stop())
+        self.counter = w.HTML(layout=w.Layout(margin="0 0 0 12px"))
+        self.counter.add_class("dip-iteration")
+        self.curves_img = w.Image(format="png", layout=w.Layout(width="480px", height="auto"))
+        self.curves_img.add_class("dip-race-curves")
+        self._fig = new_figure(6.0, 3.0)
+        self._fig.subplots_adjust(left=0.12, right=0.98, bottom=0.15, top=0.96)
+        self._lines = self.loss_lines(self._fig.subplots(), live=True)
+        self._blit = BlitFigure(self._fig, self._lines)
+        self.error = w.HTML()
+        self.error.add_class("dip-error")
+        self._update_widgets()
+        return w.VBox([w.HTML("<b>The race: one network, four targets</b>"),
+                       w.HBox([self.start_btn, self.pause_btn, self.stop_btn, self.counter],
+                              layout=w.Layout(align_items="center")),
+                       w.HBox(columns), self.curves_img, self.error])
+
+    def _update(self, final: bool = False) -> None:
+        self._check_failures()
+        self._update_widgets()
+        its = tuple(f.iteration for f in self.fits)
+        if its != self._thumbs_at:
+            self._thumbs_at = its
+            for fit, img in zip(self.fits, self.out_imgs):
+                out = fit.latest()
+                if out is not None:
+                    img.value = png_bytes(out, THUMB_SIDE)
+        if its != self._curves_at and (final or self.curves.due()):
+            self._curves_at = its
+            t0 = time.perf_counter()
+            self.update_lines(self._lines, live=True)
+            self.curves_img.value = self._blit.png()
+            self.curves.spent(time.perf_counter() - t0)
+
+    def _update_widgets(self) -> None:
+        status = self.status
+        closed = self._closed.is_set()
+        self.start_btn.disabled = closed or status != "idle"
+        self.pause_btn.disabled = closed or status not in ("running", "paused")
+        self.stop_btn.disabled = closed or status not in ("running", "paused")
+        self.pause_btn.description = "Resume" if status == "paused" else "Pause"
+        total = max(int(getattr(f.config, "iterations", 0) or 0) for f in self.fits)
+        it = min(f.iteration for f in self.fits)
+        extra = f" &middot; closed: {self.closed_reason}" if self.closed_reason else ""
+        self.counter.value = (f"<b>iteration <span class='dip-count'>{it}</span> / {total}</b> "
+                              f"&middot; <i>{status}</i>{extra}")
+        for fit, label in zip(self.fits, self.labels):
+            loss = fit.history["loss"][-1] if fit.history["loss"] else math.nan
+            label.value = f"<small>loss {loss:.4f} @ {fit.iteration}</small>"
+
+    def loss_lines(self, ax, live: bool = False) -> list:
+        """One (empty) loss line per target on log-log axes; fill them with :meth:`update_lines`."""
+        lines = [ax.plot([], [], color=colour, label=name)[0] for name, colour in zip(self.names, COLOURS)]
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("iteration")
+        ax.set_ylabel("loss (MSE to the target)")
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8, loc="lower left")
+        ax.set_xlim(1, max(2, max(int(getattr(f.config, "iterations", 0) or 0) for f in self.fits)))
+        ax.set_ylim(1e-3, 1)
+        return lines
+
+    def update_lines(self, lines, live: bool = False) -> None:
+        """Copy every fit's loss history into its line; y limits in whole decades when live."""
+        lows, highs = [], []
+        for line, fit in zip(lines, self.fits):
+            n = min(len(fit.history["iteration"]), len(fit.history["loss"]))
+            step = max(1, n // 1500)
+            its = np.asarray(fit.history["iteration"][:n:step], dtype=float)
+            loss = np.asarray(fit.history["loss"][:n:step], dtype=float)
+            line.set_data(its, loss)
+            good = loss[np.isfinite(loss) & (loss > 0)]
+            if len(good):
+                lows.append(good.min())
+                highs.append(good.max())
+        if lows:
+            lo, hi = min(lows), max(highs)
+            if live:      # the axes stay put (fast blitted frames) until a curve leaves its decade
+                lo, hi = 10 ** math.floor(math.log10(lo)), 10 ** math.ceil(math.log10(hi))
+            else:
+                lo, hi = lo / 1.2, hi * 1.2
+            lines[0].axes.set_ylim(lo, hi)
+
+    def _show_error(self, err: BaseException, title: str) -> None:
+        if hasattr(self, "error"):
+            self.error.value = error_html(err, title)
+
+    def _on_close(self, reason: str) -> None:
+        self._update_widgets()
+
+    def close(self, reason: str = "closed", stop_fits: bool = True) -> None:
+        if self.turns is not None and stop_fits:
+            self.turns.close()
+        super().close(reason, stop_fits)
+
+    # ----------------------------------------------------------------- headless
+    def static_figure(self):
+        """Targets, final outputs, and the loss curves."""
+        n = len(self.fits)
+        fig = new_figure(2.2 * n, 7.0, dpi=80)
+        grid = fig.add_gridspec(3, n, height_ratios=[1, 1, 1.6])
+        for j, (name, fit) in enumerate(zip(self.names, self.fits)):
+            ax = fig.add_subplot(grid[0, j])
+            ax.imshow(np.clip(self.targets[name], 0, 1), interpolation="nearest")
+            ax.set_title(name, fontsize=9)
+            ax.set_axis_off()
+            ax = fig.add_subplot(grid[1, j])
+            out = fit.latest()
+            if out is not None:
+                ax.imshow(out, interpolation="nearest")
+            ax.set_title(f"output @ {fit.iteration}", fontsize=8)
+            ax.set_axis_off()
+        self.update_lines(self.loss_lines(fig.add_subplot(grid[2, :])))
+        fig.tight_layout()
+        return fig
+
+
+def race(image: str = "astronaut", *, size: int | None = None, sigma: float = 25.0, net=None,
+         iterations: int | None = None, lr: float | None = None, seed: int = 0, start: bool = True,
+         headless: bool | None = None, name: str | None = None, **kwargs) -> Race:
+    """Race one network on four targets (natural image, +noise, shuffled pixels, white noise).
+
+    Returns at once with a live view (the fits train in the background), or, without a
+    front end, after running the four fits one after the other with a static figure.
+
+    Parameters
+    ----------
+    image : str or array
+        The natural image (catalogue name, path or array).
+    size : int, optional
+        Crop side; default ``settings.image_size(128)``, at least 64.
+    sigma : float
+        Noise of the "image + noise" target (0-255 scale).
+    net : str or NetConfig, optional
+        Generator preset; default the mode's.
+    iterations : int, optional
+        Budget per fit; default ``settings.iterations(2000)``.
+    lr, seed
+        As in :class:`dip_teach.fit.FitConfig`.
+    """
+    from ..fit import FitConfig
+
+    iterations = settings.iterations(2000) if iterations is None else iterations
+    config = FitConfig(net=net, iterations=iterations, lr=lr, seed=seed, ema=0.0, stopping=None)
+    view = Race(race_targets(image, size=size, sigma=sigma, seed=seed), config, headless=headless, name=name,
+                **kwargs)
+    if view.headless:
+        if start:
+            view.run()
+            show(view)
+    else:
+        show(view)
+        if start:
+            view.start()
+    return view

@@ -1,0 +1,317 @@
+"""Generator networks for the Deep Image Prior, and their network inputs.
+
+DIP fits the weights of a generator ``f`` so that ``f(z)``, for a fixed random
+input ``z``, explains one observed image. The *architecture* is the prior: a
+convolutional generator produces smooth, structured images long before it can
+produce noise. Two families live here:
+
+``skip``
+    The encoder-decoder of Ulyanov et al. (2018), Fig. 21 of the supplement. Each
+    scale ``i`` has three branches::
+
+        x --> [conv 3x3 stride 2, BN, act, conv 3x3, BN, act] --> (deeper scales) --> upsample x2 --+
+          \\                                                                                        concat --> BN --> conv 3x3, BN, act --> conv 1x1, BN, act
+           `-> [skip: conv 1x1, BN, act] ------------------------------------------------------------+
+
+    With ``skip=0`` at every scale the same builder gives the *hourglass*
+    (no skip connections), which the paper compares against.
+``deep_decoder``
+    Heckel & Hand (2019): no convolutions wider than 1x1, no encoder. Each layer is
+    ``upsample x2 -> conv 1x1 -> ReLU -> BatchNorm``; the input is a small random
+    tensor ``2**(layers-1)`` times smaller than the image.
+
+All convolutions use reflection padding; the output goes through a sigmoid so the
+image lies in ``[0, 1]``.
+
+Example
+-------
+>>> from dip_teach import nets
+>>> net = nets.build("tiny")
+>>> z = nets.make_input("noise", 32, 64, 64, seed=0)
+>>> net(z).shape
+torch.Size([1, 3, 64, 64])
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+
+
+@dataclass(frozen=True)
+class NetConfig:
+    """Everything that defines a generator (and its default learning rate).
+
+    Attributes
+    ----------
+    kind : str
+        ``"skip"`` (encoder-decoder, hourglass when every skip width is 0) or
+        ``"deep_decoder"``.
+    down : tuple of int
+        Encoder channels per scale (``skip`` only); its length is the number of scales.
+    up : tuple of int
+        Decoder channels per scale; for ``deep_decoder`` the width of each layer.
+    skip : tuple of int
+        Channels of the 1x1 skip branch per scale (0 = no skip at that scale).
+    upsample : str
+        ``"bilinear"`` (the paper's denoising setting) or ``"nearest"`` (cheaper).
+    kernel : int
+        Size of the encoder/decoder convolutions (3 in the paper).
+    lr : float
+        Adam learning rate the fit uses unless told otherwise (0.01 in the paper).
+    reg_noise_std : float
+        Input-noise regularisation the fit uses unless told otherwise (1/30 in the
+        paper; small nets on small images fit faster with less).
+    """
+
+    kind: str = "skip"
+    down: tuple[int, ...] = (128, 128, 128, 128, 128)
+    up: tuple[int, ...] = (128, 128, 128, 128, 128)
+    skip: tuple[int, ...] = (4, 4, 4, 4, 4)
+    upsample: str = "bilinear"
+    kernel: int = 3
+    lr: float = 0.01
+    reg_noise_std: float = 1 / 30
+
+    def __post_init__(self):
+        if self.kind not in ("skip", "deep_decoder"):
+            raise ValueError(f"kind must be 'skip' or 'deep_decoder', got {self.kind!r}")
+        if self.upsample not in ("bilinear", "nearest", "bicubic"):
+            raise ValueError(f"upsample must be 'bilinear', 'nearest' or 'bicubic', got {self.upsample!r}")
+        if self.kind == "skip" and not (len(self.down) == len(self.up) == len(self.skip) >= 1):
+            raise ValueError(f"down, up and skip need one entry per scale, got {len(self.down)}, "
+                             f"{len(self.up)} and {len(self.skip)}")
+
+    @property
+    def scales(self) -> int:
+        """Number of scales (skip nets) or layers (deep decoder)."""
+        return len(self.up)
+
+    @property
+    def input_factor(self) -> int:
+        """How many times smaller than the image the network input is (1 for skip nets)."""
+        return 2 ** (len(self.up) - 1) if self.kind == "deep_decoder" else 1
+
+    @property
+    def size_multiple(self) -> int:
+        """Image sides must divide by this (each scale halves the image)."""
+        return 2 ** len(self.up) if self.kind == "skip" else self.input_factor
+
+
+def _widths(n: int, scales: int = 5) -> tuple[int, ...]:
+    return (n,) * scales
+
+
+#: Named generators. ``paper`` is the denoising network of the paper (2.2 M
+#: parameters); ``lab`` is the CPU default, chosen with benchmarks/dip_speed.py
+#: (32 instead of 128 channels, same shape: 1/14 of the MACs; on coffee at 128x128
+#: it reached 28.9 dB averaged after 1000 steps where 48 channels reached 29.0 and
+#: a learning rate of 0.02 did worse than the paper's 0.01).
+PRESETS: dict[str, NetConfig] = {
+    "tiny": NetConfig(down=_widths(16), up=_widths(16), skip=_widths(4), upsample="nearest",
+                      lr=0.01, reg_noise_std=0.01),
+    "lab": NetConfig(down=_widths(32), up=_widths(32), skip=_widths(4), lr=0.01),
+    "paper": NetConfig(),
+    "hourglass": NetConfig(skip=_widths(0)),
+    "deep_decoder": NetConfig(kind="deep_decoder", down=(), skip=(), up=_widths(64, 6),
+                              upsample="bilinear", kernel=1, lr=0.01),
+}
+
+
+def get_config(preset: str | NetConfig | None = None) -> NetConfig:
+    """Resolve a preset name (or ``None``: the run mode's default) to a :class:`NetConfig`."""
+    if isinstance(preset, NetConfig):
+        return preset
+    if preset is None:
+        from . import settings
+        preset = settings.get_mode().net
+    if preset not in PRESETS:
+        raise ValueError(f"unknown network preset {preset!r}; choose one of {', '.join(PRESETS)} "
+                         f"or pass a NetConfig")
+    return PRESETS[preset]
+
+
+# ---------------------------------------------------------------------- layers
+def conv(cin: int, cout: int, kernel: int, stride: int = 1) -> nn.Sequential:
+    """Convolution with reflection padding, so borders are not pulled towards zero."""
+    pad = (kernel - 1) // 2
+    layers = [nn.ReflectionPad2d(pad)] if pad > 0 else []
+    return nn.Sequential(*layers, nn.Conv2d(cin, cout, kernel, stride=stride))
+
+
+def conv_bn_act(cin: int, cout: int, kernel: int, stride: int = 1) -> nn.Sequential:
+    """conv -> BatchNorm -> LeakyReLU(0.2): the building block of the skip network."""
+    return nn.Sequential(conv(cin, cout, kernel, stride), nn.BatchNorm2d(cout), nn.LeakyReLU(0.2, inplace=True))
+
+
+class Scale(nn.Module):
+    """One scale of the encoder-decoder; ``inner`` is the next (coarser) scale or None."""
+
+    def __init__(self, cin: int, down: int, up: int, skip: int, inner_out: int | None,
+                 inner: nn.Module | None, kernel: int, upsample: str):
+        super().__init__()
+        self.skip = conv_bn_act(cin, skip, 1) if skip > 0 else None
+        self.down = nn.Sequential(conv_bn_act(cin, down, kernel, stride=2), conv_bn_act(down, down, kernel))
+        self.inner = inner
+        deeper = inner_out if inner is not None else down
+        align = False if upsample in ("bilinear", "bicubic") else None
+        self.upsample = nn.Upsample(scale_factor=2, mode=upsample, align_corners=align)
+        self.bn = nn.BatchNorm2d(skip + deeper)
+        self.up = nn.Sequential(conv_bn_act(skip + deeper, up, kernel), conv_bn_act(up, up, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.down(x)                      # half resolution
+        if self.inner is not None:
+            y = self.inner(y)                 # all coarser scales
+        y = self.upsample(y)                  # back to this resolution
+        if self.skip is not None:
+            y = torch.cat([self.skip(x), y], dim=1)
+        return self.up(self.bn(y))
+
+
+class SkipNet(nn.Module):
+    """The paper's encoder-decoder (hourglass when all skip widths are 0)."""
+
+    def __init__(self, config: NetConfig, in_channels: int, out_channels: int):
+        super().__init__()
+        c = config
+        # build from the coarsest scale outwards: each scale wraps the next one
+        inner, inner_out = None, None
+        for i in reversed(range(c.scales)):
+            cin = in_channels if i == 0 else c.down[i - 1]
+            inner = Scale(cin, c.down[i], c.up[i], c.skip[i], inner_out, inner, c.kernel, c.upsample)
+            inner_out = c.up[i]
+        self.body = inner
+        self.head = nn.Sequential(conv(c.up[0], out_channels, 1), nn.Sigmoid())
+        self.config = c
+        self.in_channels = in_channels
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        m = self.config.size_multiple
+        if z.shape[-1] % m or z.shape[-2] % m:
+            raise ValueError(f"input is {tuple(z.shape[-2:])}; with {self.config.scales} scales both sides "
+                             f"must divide by {m} (crop the image with dip_teach.images.prepare)")
+        return self.head(self.body(z))
+
+
+class DeepDecoder(nn.Module):
+    """Heckel & Hand's Deep Decoder: upsample, 1x1 conv, ReLU, BatchNorm per layer."""
+
+    def __init__(self, config: NetConfig, in_channels: int, out_channels: int):
+        super().__init__()
+        c = config
+        layers: list[nn.Module] = []
+        cin = in_channels
+        for i, width in enumerate(c.up):
+            if i > 0:  # the input is 2**(layers-1) times smaller: every later layer upsamples
+                layers.append(nn.Upsample(scale_factor=2, mode=c.upsample,
+                                          align_corners=False if c.upsample != "nearest" else None))
+            layers += [nn.Conv2d(cin, width, 1), nn.ReLU(inplace=True), nn.BatchNorm2d(width)]
+            cin = width
+        layers += [nn.Conv2d(cin, out_channels, 1), nn.Sigmoid()]
+        self.body = nn.Sequential(*layers)
+        self.config = c
+        self.in_channels = in_channels
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.body(z)
+
+
+def build(preset: str | NetConfig | None = None, in_channels: int = 32, out_channels: int = 3) -> nn.Module:
+    """Build a generator from a preset name or a :class:`NetConfig`.
+
+    Parameters
+    ----------
+    preset : str or NetConfig, optional
+        One of :data:`PRESETS` (``"tiny"``, ``"lab"``, ``"paper"``, ``"hourglass"``,
+        ``"deep_decoder"``); ``None`` takes the run mode's default.
+    in_channels : int
+        Channels of the network input ``z`` (32 in the paper; 2 for a meshgrid).
+    out_channels : int
+        Channels of the image (3 for colour, 1 for grey).
+
+    Returns
+    -------
+    torch.nn.Module
+        The network, with its config as ``net.config``.
+    """
+    config = get_config(preset)
+    cls = SkipNet if config.kind == "skip" else DeepDecoder
+    return cls(config, in_channels, out_channels)
+
+
+# ------------------------------------------------------------------ the input z
+def input_shape(config: str | NetConfig | None, height: int, width: int) -> tuple[int, int]:
+    """Spatial size of the network input for an image of ``height x width``."""
+    f = get_config(config).input_factor
+    return height // f, width // f
+
+
+def make_input(kind: str, channels: int, height: int, width: int, seed: int = 0) -> torch.Tensor:
+    """The fixed network input ``z``, shape ``(1, channels, height, width)``.
+
+    Parameters
+    ----------
+    kind : str
+        ``"noise"``: uniform noise in ``[0, 0.1]``, the paper's choice; ``"meshgrid"``:
+        two channels holding the x and y coordinates in ``[0, 1]`` (``channels``
+        must then be 2), a smooth input that favours smooth fills in inpainting.
+    channels, height, width : int
+        Shape of the input.
+    seed : int
+        Seed of the noise (the same seed gives the same ``z``).
+    """
+    if kind == "noise":
+        g = torch.Generator().manual_seed(int(seed))
+        return torch.rand((1, channels, height, width), generator=g) * 0.1
+    if kind == "meshgrid":
+        if channels != 2:
+            raise ValueError(f"a meshgrid input has 2 channels (x and y), got channels={channels}")
+        ys = torch.linspace(0, 1, height).view(height, 1).expand(height, width)
+        xs = torch.linspace(0, 1, width).view(1, width).expand(height, width)
+        return torch.stack([xs, ys])[None].contiguous()
+    raise ValueError(f"input kind must be 'noise' or 'meshgrid', got {kind!r}")
+
+
+# ------------------------------------------------------------------- costs
+def count_parameters(net: nn.Module) -> int:
+    """Number of trainable weights."""
+    return sum(p.numel() for p in net.parameters() if p.requires_grad)
+
+
+def count_macs(net: nn.Module, size: int, in_channels: int | None = None) -> int:
+    """Multiply-accumulates of the convolutions in one forward pass on a ``size x size`` image.
+
+    Convolutions dominate the cost (BatchNorm, activations and upsampling add a few
+    percent), so only they are counted. A training step (forward + backward) costs
+    about three times this; FLOPs are twice the MACs.
+    """
+    config: NetConfig = net.config
+    cin = in_channels or net.in_channels
+    h, w = input_shape(config, size, size)
+    total = 0
+
+    def hook(module: nn.Conv2d, inputs, output):
+        nonlocal total
+        k = module.kernel_size[0] * module.kernel_size[1]
+        total += output.numel() * (module.in_channels // module.groups) * k
+
+    handles = [m.register_forward_hook(hook) for m in net.modules() if isinstance(m, nn.Conv2d)]
+    was_training = net.training
+    try:
+        net.eval()
+        with torch.inference_mode():
+            p = next(net.parameters())
+            net(torch.zeros(1, cin, h, w, device=p.device, dtype=p.dtype))
+    finally:
+        for hd in handles:
+            hd.remove()
+        net.train(was_training)
+    return int(total)
+
+
+def describe(preset: str | NetConfig | None = None, size: int = 256) -> dict:
+    """Parameters and GMAC per forward pass of a preset, for tables."""
+    net = build(preset)
+    return {"parameters": count_parameters(net), "gmac": count_macs(net, size) / 1e9}

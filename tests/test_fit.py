@@ -1,0 +1,260 @@
+"""The DIP fit: the science at small scale, and the machinery (threads, divergence, seeds).
+
+Everything runs on 64x64 crops with the ``tiny`` net on one thread, so the whole file
+takes seconds. The property tests assert the claims the course makes.
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from dip_teach import images, operators
+from dip_teach.fit import Fit, FitConfig, FitResult, log_spaced
+from dip_teach.images import ImageError
+from dip_teach.metrics import psnr
+from dip_teach.stopping import ESWMV, oracle_iteration
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Small nets run faster on one thread, and far faster on a busy machine."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="module")
+def coffee() -> np.ndarray:
+    return images.load("coffee", size=64)
+
+
+@pytest.fixture(scope="module")
+def overlong(coffee):
+    """A denoising fit run well past its peak (sigma 25, no input noise, so it overfits fast)."""
+    torch.set_num_threads(1)
+    op = operators.Denoising(25)
+    y = op.corrupt(coffee, seed=0)
+    fit = Fit(op, y, clean=coffee, config=FitConfig(net="tiny", iterations=320, lr=0.02, reg_noise_std=0,
+                                                   ema=0.9, stopping=ESWMV(window=20, patience=60)))
+    fit.run()
+    return fit, psnr(y, coffee)
+
+
+def test_natural_image_is_fitted_in_far_fewer_steps_than_white_noise(coffee):
+    """The paper's Fig. 2: the network fits structure fast and resists noise."""
+    target_loss = 0.004            # about 24 dB to the target
+
+    def steps_to_fit(target: np.ndarray, budget: int) -> int:
+        fit = Fit(operators.Operator(), target, config=FitConfig(
+            net="tiny", iterations=budget, lr=0.02, reg_noise_std=0, ema=0, stopping=None))
+        fit.add_callback(lambda f: f.history["loss"][-1] < target_loss and f.stop())
+        fit.run()
+        return fit.iteration if fit.history["loss"][-1] < target_loss else math.inf
+
+    natural = steps_to_fit(coffee, 300)
+    noise = np.random.default_rng(0).random(coffee.shape).astype(np.float32)
+    assert natural < 300
+    assert steps_to_fit(noise, 4 * natural) > 4 * natural        # not reached in 4x the steps
+
+
+def test_psnr_peaks_above_the_noisy_input_and_before_the_end_while_loss_falls(overlong):
+    fit, noisy = overlong
+    h = fit.history
+    curve = np.array(h["psnr_clean"])
+    peak = int(np.argmax(curve))
+    assert curve[peak] > noisy + 3                       # well above the noisy input (20.9 dB)
+    assert peak < 0.75 * len(curve)                      # before the end of the fit
+    assert curve[-1] < curve[peak] - 0.5                 # then it fits the noise
+    loss = np.array(h["loss"])
+    assert loss[-20:].mean() < 0.8 * loss[max(0, peak - 10):peak + 10].mean()   # while the loss keeps falling
+    assert fit.result.psnr_best >= max(h["psnr_clean_avg"]) - 1e-9
+
+
+def test_blind_criterion_stops_near_the_oracle(overlong):
+    """ES-WMV, without the clean image, lands within 1 dB of the oracle peak here (0.04 dB measured)."""
+    fit, noisy = overlong
+    r = fit.result
+    oracle = oracle_iteration(fit.history)
+    assert fit.stop_iteration is not None                # it fired before the end
+    assert r.iter_stopped < fit.stop_iteration
+    assert r.psnr_stopped > max(fit.history["psnr_clean_avg"]) - 1.0
+    assert r.psnr_stopped > noisy + 2
+    assert abs(r.iter_stopped - oracle) < 0.5 * len(fit.history["iteration"])
+
+
+def test_result_history_and_snapshots_are_consistent(overlong):
+    fit, _ = overlong
+    r = fit.result
+    assert isinstance(r, FitResult) and r.iterations == 320 and r.diverged == 0
+    lengths = {len(v) for v in r.history.values()}
+    assert lengths == {320} and r.history["iteration"] == list(range(1, 321))
+    assert [s.iteration for s in fit.snapshots] == log_spaced(320, fit.config.snapshots)
+    assert r.image.shape == r.best_image.shape == (64, 64, 3)
+    assert fit.latest().shape == fit.latest_averaged().shape == (64, 64, 3)
+    assert fit.best.iteration == r.iter_best and r.seconds_best <= r.seconds
+    assert fit.status == "finished"
+
+
+@pytest.mark.parametrize("name", ["denoise", "inpaint", "superres"])
+def test_every_operator_improves_on_its_input(coffee, name):
+    if name == "denoise":
+        op = operators.Denoising(25)
+        y = op.corrupt(coffee, seed=0)
+        baseline = psnr(y, coffee)
+    elif name == "inpaint":
+        op = operators.Inpainting(operators.pixel_mask(coffee.shape, missing=0.5, seed=0))
+        y = op.corrupt(coffee)
+        baseline = psnr(y, coffee)                       # the image with holes
+    else:
+        op = operators.Downsampling(4)
+        y = op.corrupt(coffee)
+        baseline = psnr(torch.nn.functional.interpolate(y, scale_factor=4, mode="nearest"), coffee)
+    result = Fit(op, y, clean=coffee, config=FitConfig(net="tiny", iterations=150, lr=0.02)).run()
+    assert result.psnr_best > baseline + 1, (result.psnr_best, baseline)
+    assert result.best_image.shape == coffee.shape
+
+
+def test_pause_resume_and_stop_from_another_thread(coffee):
+    op = operators.Denoising(25)
+    fit = Fit(op, op.corrupt(coffee, seed=0), clean=coffee, config=FitConfig(net="tiny", iterations=10_000))
+    assert fit.status == "idle" and fit.result is None
+    fit.start()
+    deadline = time.time() + 20
+    while fit.iteration < 3 and time.time() < deadline:
+        time.sleep(0.01)
+    fit.pause()
+    time.sleep(0.3)                                      # let the current iteration end
+    paused_at = fit.iteration
+    time.sleep(0.3)
+    assert fit.status == "paused" and fit.iteration == paused_at
+    fit.resume()
+    while fit.iteration < paused_at + 2 and time.time() < deadline:
+        time.sleep(0.01)
+    assert fit.iteration >= paused_at + 2
+    fit.stop()
+    result = fit.wait(timeout=10)
+    assert fit.status == "stopped" and 3 <= result.iterations < 10_000
+    assert len(result.history["loss"]) == result.iterations and math.isfinite(result.psnr_best)
+
+
+def test_stop_while_paused_ends_the_fit(coffee):
+    fit = Fit(operators.Operator(), coffee, config=FitConfig(net="tiny", iterations=10_000)).start()
+    while fit.iteration < 1:
+        time.sleep(0.01)
+    fit.pause()
+    fit.stop()
+    fit.wait(timeout=10)
+    assert fit.status == "stopped"
+
+
+def test_errors_in_the_thread_are_raised_by_wait(coffee):
+    fit = Fit(operators.Operator(), coffee, config=FitConfig(net="tiny", iterations=50))
+
+    def broken(f):
+        if f.iteration == 5:
+            raise ValueError("callback broke")
+
+    fit.add_callback(broken)
+    fit.start()
+    with pytest.raises(ValueError, match="callback broke"):
+        fit.wait(timeout=20)
+    assert fit.status == "failed" and isinstance(fit.error, ValueError)
+    assert fit.result.iterations == 5                    # the history up to the failure is kept
+
+
+@pytest.mark.parametrize("damage", ["nan", "jump"])
+def test_divergence_falls_back_to_the_last_good_state(coffee, damage):
+    op = operators.Denoising(25)
+    fit = Fit(op, op.corrupt(coffee, seed=0), clean=coffee,
+              config=FitConfig(net="tiny", iterations=60, checkpoint_every=10))
+    done = []
+
+    def sabotage(f):
+        if f.iteration == 35 and not done:
+            done.append(True)
+            with torch.no_grad():
+                last = f.net.head[0][-1]                 # the final 1x1 conv
+                if damage == "nan":
+                    last.weight.fill_(float("nan"))
+                else:
+                    last.weight.mul_(1000)               # saturates the sigmoid: loss jumps
+    fit.add_callback(sabotage)
+    r = fit.run()
+    assert done and r.diverged >= 1
+    assert r.iterations == 60 and np.isfinite(r.image).all()
+    assert all(math.isfinite(v) for v in r.history["loss"])
+    assert r.psnr_final > r.history["psnr_clean_avg"][20] - 1   # no garbage at the end
+
+
+def test_same_seed_same_history_on_cpu(coffee):
+    op = operators.Denoising(25)
+    y = op.corrupt(coffee, seed=0)
+
+    def losses(seed):
+        return Fit(op, y, config=FitConfig(net="tiny", iterations=15, seed=seed)).run().history["loss"]
+
+    assert losses(1) == losses(1)
+    assert losses(1) != losses(2)
+
+
+def test_without_clean_image_best_comes_from_the_blind_criterion(coffee):
+    op = operators.Denoising(25)
+    fit = Fit(op, op.corrupt(coffee, seed=0), config=FitConfig(
+        net="tiny", iterations=40, stopping=ESWMV(window=5, patience=10)))
+    r = fit.run()
+    assert all(math.isnan(v) for v in r.history["psnr_clean"]) and math.isnan(r.psnr_best)
+    assert all(math.isfinite(v) for v in r.history["psnr_obs_avg"])
+    assert r.best_image.shape == (64, 64, 3)
+    if fit.stop_iteration is not None:
+        assert fit.best.iteration == fit.stopping.best_iteration
+
+
+def test_stop_early_ends_the_fit_when_the_criterion_fires(coffee):
+    op = operators.Denoising(25)
+    fit = Fit(op, op.corrupt(coffee, seed=0), config=FitConfig(
+        net="tiny", iterations=500, stop_early=True, stopping=ESWMV(window=3, patience=5)))
+    fit.run()
+    assert fit.status == "stopped" and fit.iteration == fit.stop_iteration < 500
+
+
+def test_superres_output_has_the_high_resolution_size(coffee):
+    op = operators.Downsampling(4)
+    fit = Fit(op, op.corrupt(coffee), config=FitConfig(net="tiny", iterations=2))
+    assert fit.run().image.shape == (64, 64, 3)
+
+
+def test_bad_sizes_and_settings_give_clear_errors(coffee):
+    with pytest.raises(ImageError, match="divisible by 32"):
+        Fit(operators.Operator(), coffee[:48, :48], config=FitConfig(net="tiny"))
+    with pytest.raises(ValueError, match="ema"):
+        Fit(operators.Operator(), coffee, config=FitConfig(ema=1.5))
+    with pytest.raises(ImageError, match="clean image"):
+        Fit(operators.Operator(), coffee, clean=images.load("camera", size=96))
+
+
+def test_defaults_follow_the_run_mode(coffee):
+    fit = Fit(operators.Operator(), coffee)
+    assert fit.config.iterations == 180 and fit.config.net.up == (16,) * 5
+    assert 0.9 < fit.config.ema < 1 and isinstance(fit.config.stopping, ESWMV)
+
+
+def test_log_spaced_is_dense_early():
+    its = log_spaced(1000, 10)
+    assert its[0] == 1 and its[-1] == 1000 and its == sorted(set(its))
+    assert its[1] - its[0] < its[-1] - its[-2]
+
+
+def test_a_stopped_fit_continues_when_run_again(coffee):
+    fit = Fit(operators.Operator(), coffee, config=FitConfig(net="tiny", iterations=12))
+    fit.add_callback(lambda f: f.iteration == 5 and f.stop())
+    fit.run()
+    assert fit.status == "stopped" and fit.iteration == 5
+    fit._callbacks.clear()
+    fit.run()
+    assert fit.status == "finished" and fit.iteration == 12
+    assert fit.history["iteration"] == list(range(1, 13))
