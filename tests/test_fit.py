@@ -19,13 +19,7 @@ from dip_teach.metrics import psnr
 from dip_teach.stopping import ESWMV, oracle_iteration
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small nets run faster on one thread, and far faster on a busy machine."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

@@ -7,13 +7,7 @@ import torch
 from dip_teach import nets
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small nets run faster on one thread, and far faster on a busy machine."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.mark.parametrize("preset", list(nets.PRESETS))

@@ -380,6 +380,22 @@ class LiveView:
     def static_figure(self):
         raise NotImplementedError
 
+    def _build_controls(self) -> None:
+        """Start, Pause/Resume and Stop buttons and the iteration counter, wired to this view."""
+        import ipywidgets as w
+
+        self.start_btn = w.Button(description="Start", icon="play", layout=w.Layout(width="90px"))
+        self.pause_btn = w.Button(description="Pause", icon="pause", layout=w.Layout(width="100px"))
+        self.stop_btn = w.Button(description="Stop", icon="stop", button_style="danger",
+                                 layout=w.Layout(width="90px"))
+        for b, cls in ((self.start_btn, "dip-start"), (self.pause_btn, "dip-pause"), (self.stop_btn, "dip-stop")):
+            b.add_class(cls)   # CSS classes: the browser test finds the buttons by them
+        self.start_btn.on_click(lambda _: self.start())
+        self.pause_btn.on_click(lambda _: self.toggle_pause())
+        self.stop_btn.on_click(lambda _: self.stop())
+        self.counter = w.HTML(layout=w.Layout(margin="0 0 0 12px"))
+        self.counter.add_class("dip-iteration")
+
     # ------------------------------------------------------------------ controls
     @property
     def status(self) -> str:

@@ -208,17 +208,7 @@ class FitDashboard(LiveView):
             clean_img.value = png_bytes(_array(fit.clean), PANEL_SIDE)
             boxes.append(clean_box)
 
-        self.start_btn = w.Button(description="Start", icon="play", layout=w.Layout(width="90px"))
-        self.pause_btn = w.Button(description="Pause", icon="pause", layout=w.Layout(width="100px"))
-        self.stop_btn = w.Button(description="Stop", icon="stop", button_style="danger",
-                                 layout=w.Layout(width="90px"))
-        for b, cls in ((self.start_btn, "dip-start"), (self.pause_btn, "dip-pause"), (self.stop_btn, "dip-stop")):
-            b.add_class(cls)
-        self.start_btn.on_click(lambda _: self.start())
-        self.pause_btn.on_click(lambda _: self.toggle_pause())
-        self.stop_btn.on_click(lambda _: self.stop())
-        self.counter = w.HTML(layout=w.Layout(margin="0 0 0 12px"))
-        self.counter.add_class("dip-iteration")
+        self._build_controls()
         self.stats = w.HTML(layout=w.Layout(margin="0 0 0 12px"))
         self.stats.add_class("dip-stats")
 

@@ -172,16 +172,7 @@ class Race(LiveView):
             columns.append(w.VBox([w.HTML(f"<b style='color:{colour.replace('tab:', '')}'>{name}</b>"),
                                    w.HTML("<small>target</small>"), tgt, w.HTML("<small>network output</small>"),
                                    out, label], layout=w.Layout(align_items="center", margin="0 6px")))
-        self.start_btn = w.Button(description="Start", icon="play", layout=w.Layout(width="90px"))
-        self.pause_btn = w.Button(description="Pause", icon="pause", layout=w.Layout(width="100px"))
-        self.stop_btn = w.Button(description="Stop", icon="stop", button_style="danger", layout=w.Layout(width="90px"))
-        for b, cls in ((self.start_btn, "dip-start"), (self.pause_btn, "dip-pause"), (self.stop_btn, "dip-stop")):
-            b.add_class(cls)
-        self.start_btn.on_click(lambda _: self.start())
-        self.pause_btn.on_click(lambda _: self.toggle_pause())
-        self.stop_btn.on_click(lambda _: self.stop())
-        self.counter = w.HTML(layout=w.Layout(margin="0 0 0 12px"))
-        self.counter.add_class("dip-iteration")
+        self._build_controls()
         self.curves_img = w.Image(format="png", layout=w.Layout(width="480px", height="auto"))
         self.curves_img.add_class("dip-race-curves")
         self._fig = new_figure(6.0, 3.0)
