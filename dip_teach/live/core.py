@@ -436,16 +436,18 @@ class LiveView:
     def run(self):
         """Run the fits to the end, one after the other, then make the static figure (the headless path).
 
-        Each fit trains in its background thread while this one waits: the same code
-        path as the live view (and, on a busy 2-core machine, torch's small kernels
-        were measured several times faster outside the main thread). An error in a fit
-        is raised here; an interrupt (Ctrl-C, the kernel's stop button) stops the fits.
+        Each idle fit runs in this thread. Measured on a quiet 2-core machine: once the
+        calling thread has used torch, a fit in a second thread ran about 2x slower (two
+        OpenMP thread teams share two cores), so the headless path stays in this thread.
+        An error in a fit is raised here; an interrupt (Ctrl-C, the kernel's stop
+        button) stops the fits.
         """
         try:
             for fit in self.fits:
                 if fit.status == "idle":
-                    fit.start()
-                fit.wait()
+                    fit.run()
+                else:
+                    fit.wait()
         except BaseException:
             self.stop()
             raise
