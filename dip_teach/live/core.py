@@ -27,6 +27,8 @@ import traceback
 import numpy as np
 from PIL import Image
 
+from .. import images
+
 HEADLESS_ENV = "DIP_TEACH_HEADLESS"
 
 ENDED = ("finished", "stopped", "failed")
@@ -103,11 +105,12 @@ def show(obj) -> None:
 
 # --------------------------------------------------------------------------- frames
 def to_uint8(img: np.ndarray) -> np.ndarray:
-    """(H, W, C) float image -> uint8 (H, W, 3) or (H, W) for grey."""
-    a = np.asarray(img, dtype=np.float32)
-    if a.ndim == 3 and a.shape[2] == 1:
-        a = a[..., 0]
-    return (np.clip(a, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    """(H, W, C) float image -> uint8 (H, W, 3) or (H, W) for grey; out-of-range values are clipped.
+
+    Frames can stray a little outside [0, 1] (amplified residuals, raw outputs), so
+    they are clipped first; the conversion itself is :func:`dip_teach.images.to_uint8`.
+    """
+    return images.to_uint8(np.clip(np.asarray(img, dtype=np.float32), 0.0, 1.0))
 
 
 def png_bytes(img: np.ndarray, min_side: int = 0) -> bytes:
