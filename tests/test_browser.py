@@ -186,10 +186,9 @@ def _run_checks(page, lab) -> None:
     _until(lambda: _count(dash) > 0, 120, "the dashboard's counter to start")
     out = dash.locator("img.dip-output")
     c1, s1 = _count(dash), _src(out)
-    time.sleep(2.0)
-    c2, s2 = _count(dash), _src(out)
-    assert c2 > c1, f"the iteration counter did not move in 2 s ({c1} -> {c2})"
-    assert s2 != s1, "the output image did not change while training"
+    # a cold browser start competes for the 2 cores: allow up to 10 s for the next frame
+    _until(lambda: _count(dash) > c1, 10, f"the iteration counter to move past {c1}")
+    _until(lambda: _src(out) != s1, 10, "the output image to change while training")
     assert "headless" not in dash.locator(".jp-OutputArea-output").first.inner_text()
     page.screenshot(path=str(ARTIFACTS / "dashboard_mid_fit.png"), full_page=True)
     print(f"\nmid-fit screenshot: {ARTIFACTS / 'dashboard_mid_fit.png'}", file=sys.stderr)

@@ -181,6 +181,18 @@ def test_frames_change_while_training():
     dash.wait()
 
 
+def test_counter_keeps_moving_when_image_frames_are_held_back():
+    fit = FakeFit(iterations=3000, delay=0.003)
+    dash = live.watch(fit, headless=False, fps=20)
+    until(lambda: count(dash) > 0, what="a first frame")
+    dash.frames.next_at = time.perf_counter() + 60      # as after a very slow frame
+    image, shown = dash.out_img.value, count(dash)
+    until(lambda: count(dash) > shown + 10, what="the counter to tick between frames")
+    assert dash.out_img.value == image                   # no image frame was drawn meanwhile
+    dash.stop()
+    dash.wait()
+
+
 def test_pause_holds_the_fit_and_resume_continues():
     fit = FakeFit(iterations=5000, delay=0.002)
     dash = live.watch(fit, headless=False, fps=20)

@@ -535,13 +535,16 @@ class LiveView:
             ended = self.ended()
             training = any(f.status == "running" for f in self.fits)
             if not (self.render_in == "callback" and training):
-                self.render(final=ended)
+                if ended or self._stopping or self.frames.due():
+                    self.render(final=ended)
+                else:
+                    self.tick()     # a slow frame must not freeze the counter and the buttons
             if ended:
                 break
             if self._stopping:      # Stop was pressed: show the final state as soon as the fits end
                 wait = 0.02
             else:
-                wait = max(0.02, self.frames.next_at - time.perf_counter())
+                wait = min(self.TICK, max(0.02, self.frames.next_at - time.perf_counter()))
             self._wake.wait(wait)
             self._wake.clear()
 
@@ -549,6 +552,23 @@ class LiveView:
         """Fit callback for ``render_in="callback"``: draw here if a frame is due (cheap check)."""
         if self.frames.due():
             self.render()
+
+    #: Seconds between updates of the cheap parts (counter, buttons) when no frame is due.
+    TICK = 0.5
+
+    def tick(self) -> None:
+        """Update only the cheap widgets (see :meth:`_tick`), between image frames."""
+        if self.widget is None:
+            return
+        try:
+            with self._lock:
+                self._tick()
+        except Exception as err:
+            self.render_errors.append(err)
+            self._show_error(err, "The dashboard failed to draw (the fit goes on)")
+
+    def _tick(self) -> None:
+        """Subclass hook: text and buttons only, no images (default: nothing)."""
 
     def render(self, final: bool = False) -> None:
         """Copy the fits' state into the widgets now (any thread)."""

@@ -254,12 +254,15 @@ class FitDashboard(LiveView):
         ])
 
     # ----------------------------------------------------------------- drawing
-    def _update(self, final: bool = False) -> None:
-        fit = self.fit
-        it = fit.iteration
+    def _tick(self) -> None:
         self._check_failures()
         self._update_buttons()
         self._set_counter()
+
+    def _update(self, final: bool = False) -> None:
+        fit = self.fit
+        it = fit.iteration
+        self._tick()
         if it != self._frame_at:
             self._frame_at = it
             out, avg = fit.latest(), fit.latest_averaged()
