@@ -368,6 +368,16 @@ def test_throttle_keeps_drawing_within_its_budget():
     assert t.next_at - time.perf_counter() > 0.2   # never faster than min_interval
 
 
+def test_a_kernel_without_subshells_says_how_to_stop(monkeypatch):
+    from dip_teach.live import clicks
+
+    monkeypatch.setattr(clicks, "_FAILED", "this kernel has no subshells (ipykernel < 7)")
+    monkeypatch.setattr(core, "_kernel_shell", lambda: SimpleNamespace())
+    dash = live.watch(FakeFit(iterations=5), headless=False)
+    assert "interrupt button" in dash.error.value and "ipykernel" in dash.error.value
+    assert dash.fit.status == "finished"           # the fit itself trains all the same
+
+
 # -------------------------------------------------------------------- headless
 def test_headless_runs_to_the_end_and_leaves_a_static_figure():
     fit = FakeFit(iterations=40)

@@ -373,6 +373,10 @@ class LiveView:
             with self._lock:
                 self.widget = self._build()
             clicks.route(self.widget)
+            why = clicks.why_not()
+            if why and _kernel_shell() is not None:
+                self._show_note(f"The buttons answer only once the cell has ended here ({why}); the kernel's "
+                                "interrupt button stops the fit and keeps its best result.")
             for fit in self.fits:
                 fit.add_callback(self._after_iteration)
 
@@ -575,6 +579,12 @@ class LiveView:
 
     def _show_error(self, err: BaseException, title: str) -> None:
         """Subclasses put :func:`error_html` somewhere visible."""
+
+    def _show_note(self, text: str) -> None:
+        """A grey line under the view (in its error box, which the subclasses make)."""
+        box = getattr(self, "error", None)
+        if box is not None:
+            box.value = f"<small style='color:#555'><i>{html.escape(text)}</i></small>"
 
     def _check_failures(self) -> None:
         """Show each failed fit's exception once."""
