@@ -438,6 +438,7 @@ class LiveView:
         if self._trainer is not None:
             return self        # a click on Start while this view trains (another thread): nothing to do
         self._trainer = threading.current_thread()
+        self.render()          # the first frame pays one-off costs (fonts, axes) before the fit's clock starts
         try:
             with clicks.training():
                 self._drive()
