@@ -437,6 +437,12 @@ class LiveView:
             return self.run()
         if self._trainer is not None:
             return self        # a click on Start while this view trains (another thread): nothing to do
+        busy_note = "Another live fit is training in a cell; press Start once it has ended."
+        if clicks.busy_elsewhere():
+            self._show_note(busy_note)
+            return self
+        if busy_note in str(getattr(getattr(self, "error", None), "value", "")):
+            self._show_note("")
         self._trainer = threading.current_thread()
         self.render()          # the first frame pays one-off costs (fonts, axes) before the fit's clock starts
         try:
@@ -585,7 +591,7 @@ class LiveView:
         """A grey line under the view (in its error box, which the subclasses make)."""
         box = getattr(self, "error", None)
         if box is not None:
-            box.value = f"<small style='color:#555'><i>{html.escape(text)}</i></small>"
+            box.value = f"<small style='color:#555'><i>{html.escape(text)}</i></small>" if text else ""
 
     def _check_failures(self) -> None:
         """Show each failed fit's exception once."""
