@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from lab_browser import chromium, code_cell, count, jupyterlab, open_notebook, run_all_from_menu, until  # noqa: E402
+from lab_browser import chromium, count, jupyterlab, open_notebook, queued, run_all_from_menu, until  # noqa: E402
 
 SKIP = 10      # warm-up iterations left out of every rate
 
@@ -67,54 +67,61 @@ AFTER_STOP = """record(kind="stop", k={k}, next_cell=time.time(), last_iteration
 
 
 def notebook(args):
+    """The benchmark notebook, and what each of its cells is (``setup``, ``headless``, ``live``, ``stop``, ``after``)."""
     import nbformat
 
-    cells = [SETUP.format(skip=SKIP)]
+    cells = [("setup", SETUP.format(skip=SKIP))]
     for _ in range(args.repeats):
-        cells += [HEADLESS_FIT.format(n=args.iterations), LIVE_FIT.format(n=args.iterations)]
+        cells += [("headless", HEADLESS_FIT.format(n=args.iterations)), ("live", LIVE_FIT.format(n=args.iterations))]
     for _ in range(args.repeats):
-        cells += [HEADLESS_RACE.format(m=args.race_iterations), LIVE_RACE.format(m=args.race_iterations)]
+        cells += [("headless", HEADLESS_RACE.format(m=args.race_iterations)),
+                  ("live", LIVE_RACE.format(m=args.race_iterations))]
     for k in range(1, args.repeats + 1):
-        cells += [STOP_FIT.format(k=k), AFTER_STOP.format(k=k)]
+        cells += [("stop", STOP_FIT.format(k=k)), ("after", AFTER_STOP.format(k=k))]
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
-    return nb
+    nb.cells = [nbformat.v4.new_code_cell(code) for _, code in cells]
+    return nb, [kind for kind, _ in cells]
 
 
-def drive(args) -> tuple[list[dict], list[float]]:
-    """Run the notebook in the browser; click Stop in each stop test. Returns (rows, click times)."""
-    clicks, frozen = [], []
+def drive(args) -> list[dict]:
+    """Run the notebook in the browser, keeping each live view on screen as a student
+    would; click Stop in each stop test. Returns the rows the kernel recorded."""
+    nb, plan = notebook(args)
+    stops = []
     with tempfile.TemporaryDirectory() as tmp, \
-            jupyterlab(Path(tmp), {"speed.ipynb": notebook(args)}, mode="lab") as lab, chromium() as page:
+            jupyterlab(Path(tmp), {"speed.ipynb": nb}, mode="lab") as lab, chromium() as page:
         open_notebook(page, lab, "speed.ipynb")
         run_all_from_menu(page)
-        for k in range(1, args.repeats + 1):
-            cell = code_cell(page, f"# stop test {k}")
-            until(lambda: count(cell) >= 30, 1800, f"stop test {k} to train", step=0.1)
-            button = cell.locator("button.dip-stop")
-            button.scroll_into_view_if_needed()
-            before = count(cell)
-            clicked = time.time()
-            button.click()
-            # the browser's view: when did the counter stop changing?
-            changed, value = clicked, before
-            end = clicked + 3.0
-            while time.time() < end:
-                now = count(cell)
-                if now != value:
-                    changed, value = time.time(), now
-                time.sleep(0.02)
-            clicks.append(clicked)
-            frozen.append(changed - clicked)
+        cells = page.locator(".jp-Notebook .jp-CodeCell")
+        for i, kind in enumerate(plan):
+            cell = cells.nth(i)
+            if kind == "live":
+                until(lambda: cell.locator(".dip-iteration").count() > 0, 1800, f"live cell {i} to start")
+                cell.locator(".dip-iteration").first.scroll_into_view_if_needed()
+                until(lambda: not queued(cell), 1800, f"live cell {i} to end")
+            elif kind == "stop":
+                until(lambda: cell.locator(".dip-iteration").count() > 0, 1800, f"stop cell {i} to start")
+                cell.locator(".dip-iteration").first.scroll_into_view_if_needed()
+                until(lambda: count(cell) >= 30, 600, f"stop cell {i} to train", step=0.1)
+                before = count(cell)
+                clicked = time.time()
+                cell.locator("button.dip-stop").click()
+                # the browser's view: when did the counter stop changing?
+                changed, value = clicked, before
+                while time.time() < clicked + 3.0:
+                    now = count(cell)
+                    if now != value:
+                        changed, value = time.time(), now
+                    time.sleep(0.02)
+                stops.append((clicked, changed - clicked))
         results = Path(lab["root"]) / "results.jsonl"
-        until(lambda: results.exists() and sum(1 for _ in results.open()) >= 4 * args.repeats + args.repeats,
-              300, "the last results")
+        until(lambda: results.exists() and sum(1 for _ in results.open()) >= 5 * args.repeats, 300,
+              "the last results")
         rows = [json.loads(line) for line in results.open()]
     for row in (r for r in rows if r["kind"] == "stop"):
-        row["click"] = clicks[row["k"] - 1]
-        row["frozen"] = frozen[row["k"] - 1]
-    return rows, clicks
+        row["click"], row["frozen"] = stops[row["k"] - 1]
+    return rows
 
 
 def table(rows) -> str:
@@ -153,8 +160,8 @@ def main(argv=None) -> None:
     parser.add_argument("--repeats", type=int, default=3, help="headless/live pairs and stop tests")
     args = parser.parse_args(argv)
     t0 = time.time()
-    rows, _ = drive(args)
-    print(f"coffee {128}x{128}, lab mode, JupyterLab + Chromium on this machine; "
+    rows = drive(args)
+    print(f"coffee, lab mode (dashboard 128x128, race 64x64, lab net), JupyterLab + Chromium on this machine; "
           f"{args.repeats} alternating headless/live pairs in one kernel ({time.time() - t0:.0f} s in all)\n")
     print(table(rows))
 

@@ -56,6 +56,10 @@ def jupyterlab(base: Path, notebooks: dict[str, object], mode: str = "lab"):
         d.mkdir(parents=True, exist_ok=True)
     for name, nb in notebooks.items():
         nbformat.write(nb, root / name)
+    # attach every cell to the page (JupyterLab's default skips off-screen cells, whose text then reads empty)
+    tracker = base / "settings" / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
+    tracker.parent.mkdir(parents=True, exist_ok=True)
+    tracker.write_text('{"windowingMode": "none"}')
     port, token = _free_port(), secrets.token_hex(16)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_CURRENT_TEST", "DIP_TEACH_HEADLESS")}
     env.update(DIP_TEACH_MODE=mode, JUPYTERLAB_SETTINGS_DIR=str(base / "settings"),
