@@ -16,7 +16,8 @@ Where to stop is the whole game:
     started to chase the noise. Stop once ``patience`` iterations have passed without
     a new minimum, and return the output at the minimum. Needs no clean image.
 
-:func:`compare` shows how far each stops from the oracle peak.
+:func:`compare` shows how far each stops from the oracle peak. :func:`record_variance`
+and :func:`fire_point` replay ES-WMV with other patiences on one fit (a sweep for free).
 
 Example
 -------
@@ -105,6 +106,51 @@ class ESWMV:
 
     def __repr__(self) -> str:
         return f"ESWMV(window={self.window}, patience={self.patience})"
+
+
+def record_variance(fit, window: int | None = None) -> ESWMV:
+    """Attach an ES-WMV that never fires to ``fit`` and return it: it records the whole variance curve.
+
+    ``crit.variances`` then holds ``(iteration, VAR)`` pairs for every iteration once the
+    window is full; :func:`fire_point` says where any patience would have stopped.
+    Costs one window of images in memory and a few array operations per iteration.
+    """
+    crit = ESWMV(window=window, patience=10**9)
+
+    def after_iteration(f) -> None:
+        out = f.latest()
+        if out is not None:
+            crit.update(f.iteration, torch.from_numpy(out))
+
+    fit.add_callback(after_iteration)
+    return crit
+
+
+def fire_point(variances, patience: int) -> tuple[int | None, int | None]:
+    """Where ES-WMV with this ``patience`` stops on a recorded variance curve.
+
+    Parameters
+    ----------
+    variances : list of (iteration, variance)
+        ``ESWMV.variances`` of a criterion that never fired (see :func:`record_variance`).
+    patience : int
+        Iterations without a new minimum before firing.
+
+    Returns
+    -------
+    (best_iteration, fired_at)
+        The iteration it picks (the minimum so far when it fires, else the overall
+        minimum) and the iteration it fires at (None if it never would have).
+    """
+    if patience < 1:
+        raise ValueError(f"patience must be >= 1, got {patience}")
+    best_it, best_var = None, math.inf
+    for it, var in variances:
+        if var < best_var:
+            best_it, best_var = it, var
+        elif it - best_it >= patience:
+            return best_it, it
+    return best_it, None
 
 
 # ------------------------------------------------------------- on a history
