@@ -17,7 +17,8 @@ Where to stop is the whole game:
     a new minimum, and return the output at the minimum. Needs no clean image.
 
 :func:`compare` shows how far each stops from the oracle peak. :func:`record_variance`
-and :func:`fire_point` replay ES-WMV with other patiences on one fit (a sweep for free).
+and :func:`fire_point` replay ES-WMV with other windows and patiences on one fit (a sweep
+for the price of one fit).
 
 Example
 -------
@@ -30,7 +31,7 @@ Example
 from __future__ import annotations
 
 import math
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Sequence
 
 import torch
 
@@ -108,22 +109,37 @@ class ESWMV:
         return f"ESWMV(window={self.window}, patience={self.patience})"
 
 
-def record_variance(fit, window: int | None = None) -> ESWMV:
-    """Attach an ES-WMV that never fires to ``fit`` and return it: it records the whole variance curve.
+def record_variance(fit, windows: Sequence[int] | None = None) -> dict[int, ESWMV]:
+    """Attach ES-WMVs that never fire to ``fit``: they record whole variance curves, one per window.
 
-    ``crit.variances`` then holds ``(iteration, VAR)`` pairs for every iteration once the
-    window is full; :func:`fire_point` says where any patience would have stopped.
-    Costs one window of images in memory and a few array operations per iteration.
+    Parameters
+    ----------
+    fit : dip_teach.fit.Fit
+        A fit that has not run yet.
+    windows : sequence of int, optional
+        The windows ``W`` to record; default the run mode's (``[settings.iterations(100)]``).
+
+    Returns
+    -------
+    dict
+        Window -> :class:`ESWMV`, whose ``variances`` hold ``(iteration, VAR)`` for every
+        iteration once its window is full; :func:`fire_point` then says where any
+        patience would have stopped. Costs one window of images per entry and a few
+        array operations per iteration.
     """
-    crit = ESWMV(window=window, patience=10**9)
+    never = 10**9                       # a patience no fit reaches: the criterion only records
+    crits = [ESWMV(window=w, patience=never) for w in windows] if windows else [ESWMV(patience=never)]
+    crits = {c.window: c for c in crits}
 
     def after_iteration(f) -> None:
         out = f.latest()
         if out is not None:
-            crit.update(f.iteration, torch.from_numpy(out))
+            frame = torch.from_numpy(out)
+            for crit in crits.values():
+                crit.update(f.iteration, frame)
 
     fit.add_callback(after_iteration)
-    return crit
+    return crits
 
 
 def fire_point(variances, patience: int) -> tuple[int | None, int | None]:
