@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
 MODE   ?= test
 
-.PHONY: lab test unit notebooks setup student clean-venv
+.PHONY: lab test unit notebooks setup student instructor clean-venv
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ notebooks: $(STAMP)
 clean-venv:
 	rm -rf $(VENV)
 
-## student: write student copies of the notebooks into student/ (solution cells become stubs)
+## student: copies of the notebooks in student/, every answer removed (prompts, options, signatures kept)
 student: $(STAMP)
 	$(BIN)/python scripts/make_student.py notebooks --out student
+
+## instructor: copies in instructor/ with the solutions and teacher notes, outputs cleared
+instructor: $(STAMP)
+	$(BIN)/python scripts/make_student.py notebooks --instructor --out instructor
