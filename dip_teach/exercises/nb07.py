@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from . import Choice, Incorrect, Question, example
+from . import Choice, Incorrect, Question, example, mistake
 from ..operators import Inpainting
 
 
@@ -63,15 +63,19 @@ masked_loss = Question(
     "Write `masked_loss(x, y, mask)`: the mean of (x - y)^2 over the *known* values only. x and y are "
     "(1, C, H, W), mask is (1, 1, H, W) with 1 = known, 0 = missing. Return a scalar tensor.",
     checker=_check_masked_loss,
-    hint="Multiply the squared error by the mask, sum it, and divide by how many values the mask keeps; "
-         "mask.expand_as(x) has one entry per value of x, so its sum counts the known values.",
+    hint=["Multiply the squared error by the mask (so missing pixels add nothing), then divide by how many "
+          "values were kept.",
+          "m = mask.expand_as(x) has one entry per value of x: ((x - y) ** 2 * m).sum() divided by m.sum()."],
     solution="""
     def masked_loss(x, y, mask):
         m = mask.expand_as(x)                  # one entry per value: C channels per pixel
         return ((x - y) ** 2 * m).sum() / m.sum()
     """,
     right=example(lambda: _reference),
-    wrong=example(lambda: _all_pixels),
+    wrong=[mistake(example(lambda: _all_pixels), says="divide by every pixel"),
+           mistake(example(lambda: lambda x, y, m: ((x - y) ** 2).mean()), says="counts the missing pixels"),
+           mistake(example(lambda: lambda x, y, m: ((x - y) ** 2 * m).sum() / m.sum()), says="mask (1 channel)"),
+           mistake(example(lambda: lambda x, y, m: ((x - y) ** 2 * m).sum()), says="without dividing")],
 )
 
 
@@ -84,7 +88,8 @@ scores = Choice(
     why={"b": "half of all pixels are the known ones, which the fit reproduces almost exactly: they can only "
               "lower the average error",
          "c": "the known pixels are scored too, and their error is far smaller than in the holes"},
-    hint="Split the error into known and missing pixels: which half does a fit of the data term get right?",
+    hint=["Split the error into known and missing pixels: which half does a fit of the data term get right?",
+          "'All pixels' averages the holes' error with the known pixels' (nearly zero) error."],
     explanation="The known pixels are (almost) free: 'all pixels' mixes them in, so it flatters every method "
                 "by about 3 dB when half are known. Score the holes to compare methods.",
 )
@@ -100,7 +105,8 @@ hole = Choice(
     why={"a": "the convolutions only ever see a neighbourhood; in the middle of a hole there is no known pixel "
               "nearby, and the output there is whatever the net makes of smooth extrapolation",
          "c": "many small holes each sit next to known pixels; a big one has a middle far from all of them"},
-    hint="How far is the centre of the hole from the nearest known pixel, compared with a random mask?",
+    hint=["How far is the centre of the hole from the nearest known pixel, compared with a random mask?",
+          "A convolution only combines nearby pixels; in the middle of a big hole, nothing nearby is known."],
     explanation="The paper says so too (its Fig. 8): large holes are where the DIP is weakest; it fills them "
                 "with smooth continuations of the surroundings, not with plausible new objects.",
 )

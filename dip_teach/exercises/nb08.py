@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from . import Choice, Incorrect, Question, example
+from . import Choice, Incorrect, Question, example, mistake
 from .. import evaluate, metrics
 
 
@@ -66,8 +66,9 @@ psnr_y = Question(
     "[0, 1], after cropping `border` pixels from every side. Luminance: Y = 16/255 + (65.481 R + 128.553 G "
     "+ 24.966 B) / 255.",
     checker=_check_psnr_y,
-    hint="Y = 16 / 255 + img @ np.array([65.481, 128.553, 24.966]) / 255 gives an (H, W) array. Crop with "
-         "[b:-b, b:-b] (careful: b = 0 needs no crop), then 10 * log10(1 / mean squared difference).",
+    hint=["Three steps: convert both images to Y, crop the border from both, then the usual PSNR with peak 1.",
+          "Y = 16 / 255 + img @ np.array([65.481, 128.553, 24.966]) / 255 is (H, W); crop with [b:-b, b:-b] "
+          "(b = 0 needs no crop); then 10 * log10(1 / mean squared difference)."],
     solution="""
     def psnr_y(x, ref, border):
         w = np.array([65.481, 128.553, 24.966]) / 255
@@ -77,7 +78,12 @@ psnr_y = Question(
         return 10 * np.log10(1 / np.mean((y - r) ** 2))
     """,
     right=example(lambda: evaluate.psnr_luminance),
-    wrong=example(lambda: _no_crop),
+    wrong=[mistake(example(lambda: _no_crop), says="scored the border"),
+           mistake(example(lambda: lambda x, r, b: _psnr_of(x.mean(-1), r.mean(-1), b)), says="equal weights"),
+           mistake(example(lambda: lambda x, r, b: _psnr_of(x, r, b)), says="colour channels"),
+           mistake(example(lambda: lambda x, r, b: _psnr_of(x @ np.array([65.481, 128.553, 24.966]),
+                                                            r @ np.array([65.481, 128.553, 24.966]), b)),
+                   says="255 scaling")],
 )
 
 
@@ -92,7 +98,8 @@ null_space = Choice(
     why={"a": "explaining y says nothing about the detail the downsampler removes; whatever the start put "
               "there stays",
          "c": "the two fits keep different things in the part of the image A cannot see"},
-    hint="The gradient of ||A x - y||^2 is A^T (A x - y): which parts of x can it ever change?",
+    hint=["The gradient of ||A x - y||^2 is A^T (A x - y): which parts of x can it ever change?",
+          "Anything A maps to zero (detail finer than the low-resolution grid) gets no gradient at all."],
     explanation="Downsampling has a huge null space (15 of every 16 numbers at 4x): the data term cannot move "
                 "x along it, so the start decides it. That is the gap a prior has to fill.",
 )

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from . import Choice, Incorrect, Question, example
+from . import Choice, Incorrect, Question, example, mistake
 
 
 def _reference(f: torch.Tensor, f0: torch.Tensor) -> torch.Tensor:
@@ -41,13 +41,16 @@ feature_loss = Question(
     "Write `feature_loss(f, f0)`: the squared distance between two feature tensors, divided by the squared "
     "norm of the target features f0 (so 1.0 means 'as far as an all-zero feature map'). Return a scalar tensor.",
     checker=_check_feature_loss,
-    hint="(f - f0).pow(2).sum() is the squared distance; the normaliser is the same expression for f0 alone.",
+    hint=["A squared distance, divided by a squared norm: both are sums of squares.",
+          "(f - f0).pow(2).sum() is the squared distance; the normaliser is the same expression for f0 alone."],
     solution="""
     def feature_loss(f, f0):
         return (f - f0).pow(2).sum() / f0.pow(2).sum()
     """,
     right=example(lambda: _reference),
-    wrong=example(lambda: lambda f, f0: (f - f0).pow(2).sum()),
+    wrong=[mistake(example(lambda: lambda f, f0: (f - f0).pow(2).sum()), says="not normalised"),
+           mistake(example(lambda: lambda f, f0: (f - f0).norm() / f0.norm()), says="square root"),
+           mistake(example(lambda: lambda f, f0: (f - f0).pow(2).sum() / f0.abs().sum()), says="||f0||_1")],
 )
 
 
@@ -60,7 +63,8 @@ roughest = Choice(
     why={"b": "TV charges every jump between neighbours: it is the one prior that removes fine-scale variation "
               "by design",
          "c": "the generator builds low frequencies first; fine patterns come late, if at all"},
-    hint="Which of the three has nothing at all that makes neighbouring pixels agree?",
+    hint=["Which of the three has nothing at all that makes neighbouring pixels agree?",
+          "The gradient of a class score with respect to the pixels is itself a fine-grained, noisy pattern."],
     explanation="Raw pixels take the gradient's own pattern: high-frequency, adversarial-looking noise that "
                 "the classifier loves and people do not recognise. Any prior tames it; the DIP without an "
                 "explicit penalty.",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from . import Choice, Incorrect, Question, example
+from . import Choice, Incorrect, Question, example, mistake
 
 
 def _reference(theta: dict, phi: dict, eps: float) -> dict:
@@ -46,13 +46,16 @@ reptile_update = Question(
     "and the weights after a short fit from them); return a new dict moved the fraction eps from theta "
     "towards phi.",
     checker=_check_reptile,
-    hint="One line per weight: theta[k] + eps * (phi[k] - theta[k]); a dict comprehension does them all.",
+    hint=["Move each weight a fraction eps of the way from where it was (theta) to where the short fit went (phi).",
+          "One line per weight: theta[k] + eps * (phi[k] - theta[k]); a dict comprehension does them all."],
     solution="""
     def reptile_update(theta, phi, eps):
         return {k: theta[k] + eps * (phi[k] - theta[k]) for k in theta}
     """,
     right=example(lambda: _reference),
-    wrong=example(lambda: lambda theta, phi, eps: {k: phi[k].clone() for k in phi}),
+    wrong=[mistake(example(lambda: lambda theta, phi, eps: {k: phi[k].clone() for k in phi}), says="all the way"),
+           mistake(example(lambda: lambda t, p, e: {k: t[k] - e * (p[k] - t[k]) for k in t}), says="away from phi"),
+           mistake(example(lambda: lambda t, p, e: {k: t[k] + e * p[k] for k in t}), says="difference")],
 )
 
 
@@ -66,7 +69,8 @@ jpeg_curve = Choice(
     correct="a",
     why={"b": "the data term is the JPEG itself: given time, the network reproduces it, blocks and all",
          "c": "the blocks are high-frequency, structured 'noise': the network builds the smooth image underneath first"},
-    hint="The target of the fit is the compressed image. What does a network fitted long enough reproduce?",
+    hint=["The target of the fit is the compressed image. What does a network fitted long enough reproduce?",
+          "Blocks are sharp 8x8 edges: fine detail, which the network fits late, after the smooth image."],
     explanation="Blocking and ringing are fitted late, like noise: the same early-stopping story as denoising, "
                 "with an artefact instead of Gaussian noise.",
 )
