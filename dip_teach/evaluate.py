@@ -1,4 +1,4 @@
-"""How restorations are scored in the papers: PSNR on the missing pixels, PSNR on luminance.
+"""How results are scored: PSNR on the missing pixels, PSNR on luminance, roughness.
 
 :func:`dip_teach.metrics.psnr` compares every pixel and every channel. Two tasks of the
 paper score differently:
@@ -9,6 +9,10 @@ paper score differently:
   on the luminance channel ``Y`` of ``YCbCr`` (ITU-R BT.601, as MATLAB's ``rgb2ycbcr``),
   with a border of ``factor`` pixels cropped away, where every method is unreliable;
   :func:`psnr_luminance` does that.
+
+Without a clean image (super-resolving a small photo, inverting a classifier) the
+question is often "how much fine detail did the method add?": :func:`roughness` gives
+the total variation and the share of spectral energy in the upper half of the frequencies.
 
 Example
 -------
@@ -26,6 +30,8 @@ import math
 
 import numpy as np
 import torch
+
+from . import priors, spectral
 
 #: ITU-R BT.601 luma weights for RGB in [0, 1] giving Y in [16, 235] / 255 (MATLAB's rgb2ycbcr).
 LUMA = (65.481 / 255, 128.553 / 255, 24.966 / 255)
@@ -75,3 +81,19 @@ def psnr_luminance(x, reference, border: int = 4) -> float:
     if border:
         y, r = y[border:-border, border:-border], r[border:-border, border:-border]
     return _db(float(((y - r) ** 2).mean()))
+
+
+def roughness(img) -> dict[str, float]:
+    """How much fine-scale variation an image has, two ways.
+
+    Returns
+    -------
+    dict
+        ``tv``: mean total variation (:func:`dip_teach.priors.total_variation`);
+        ``high_freq``: share of the (windowed, mean-removed) spectral energy above
+        a quarter cycle per pixel, the upper half of the frequencies.
+    """
+    a = _array(img).astype(np.float32)
+    t = torch.from_numpy(a).permute(2, 0, 1)[None]
+    energy = spectral.band_energy(a - a.mean(axis=(0, 1)), bands=8, window=True)
+    return {"tv": float(priors.total_variation(t)), "high_freq": float(energy[4:].sum() / energy.sum())}

@@ -17,7 +17,7 @@ image is *parametrised* and what prior is added (the paper's section 4.3):
 ``"dip"``     ``x = f_theta(z)``, the Deep Image Prior: optimise a generator's weights, no prior term.
 
 :func:`optimise` is the one loop; :func:`invert` and :func:`maximise` only supply the
-objective. :func:`roughness` measures the results (total variation and the share of
+objective. :func:`dip_teach.evaluate.roughness` measures the results (total variation and the share of
 energy in the upper half of the spectrum), so the comparison is not only by eye.
 
 Example
@@ -38,7 +38,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from . import nets, priors, spectral
+from . import evaluate, nets, priors
 from .images import to_array
 
 METHODS = ("pixels", "tv", "dip")
@@ -172,17 +172,5 @@ def maximise(clf, index: int, size: int, method: str, iterations: int = 300, tv_
     return optimise(class_score(clf, index), size, method, iterations, tv_weight, seed=seed, net=net)
 
 
-def roughness(img) -> dict[str, float]:
-    """How much fine-scale variation an image has, two ways.
-
-    Returns
-    -------
-    dict
-        ``tv``: mean total variation (:func:`dip_teach.priors.total_variation`);
-        ``high_freq``: share of the (windowed, mean-removed) spectral energy above
-        a quarter cycle per pixel, the upper half of the frequencies.
-    """
-    a = np.asarray(img, dtype=np.float32)
-    t = torch.from_numpy(a).permute(2, 0, 1)[None]
-    energy = spectral.band_energy(a - a.mean(axis=(0, 1)), bands=8, window=True)
-    return {"tv": float(priors.total_variation(t)), "high_freq": float(energy[4:].sum() / energy.sum())}
+#: Kept here for the notebooks that measure inversions; defined with the other scores.
+roughness = evaluate.roughness
