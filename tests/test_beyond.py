@@ -67,7 +67,7 @@ def test_reptile_gives_a_head_start():
     cold = Fit(op, y, x, cfg).run().history["psnr_clean_avg"]
     warm_fit = pretrain.warm_start(Fit(op, y, x, cfg), state)
     warm = warm_fit.run().history["psnr_clean_avg"]
-    assert warm[4] > cold[4] + 1, (warm[4], cold[4])
+    assert warm[4] > cold[4] + 0.5, (warm[4], cold[4])
     with pytest.raises(RuntimeError, match="before the fit"):
         pretrain.warm_start(warm_fit, state)
     with pytest.raises(ValueError, match="at least one"):
