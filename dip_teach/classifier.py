@@ -35,6 +35,8 @@ Example
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
 import socket
 import time
@@ -212,8 +214,10 @@ def fetch_state_dict(url: str, download: bool = True, timeout: float = 20.0) -> 
     before = socket.getdefaulttimeout()
     socket.setdefaulttimeout(timeout)
     try:
-        return torch.hub.load_state_dict_from_url(url, map_location="cpu", progress=False, check_hash=True,
-                                                  weights_only=True)
+        # torch.hub prints a "Downloading ..." line; the caller reports the outcome in one line instead
+        with contextlib.redirect_stdout(io.StringIO()):
+            return torch.hub.load_state_dict_from_url(url, map_location="cpu", progress=False, check_hash=True,
+                                                      weights_only=True)
     except Exception as err:  # urllib, hash and unpickling errors all mean "not usable"
         if target.exists() and not existed:
             target.unlink()    # never leave a file we fetched and could not use

@@ -110,3 +110,10 @@ def test_offline_weights_refuse_to_overwrite(tmp_path):
     with pytest.raises(FileExistsError, match="overwrite"):
         classifier.save_offline(net, {"classes": ["a", "b"], "accuracy": 0.5}, path)
     assert classifier.load_offline(path).classes == {0: "a", 1: "b"}
+
+
+def test_a_download_prints_nothing_but_the_one_line(hub, tmp_path, capsys):
+    url, _ = _published(tmp_path, classifier.AlexNet().state_dict(), "alexnet")
+    lines = []
+    assert classifier.load(url=url, download=True, log=lines.append).source == "alexnet"
+    assert capsys.readouterr().out == "" and lines[0].startswith("real path:")
