@@ -12,7 +12,7 @@ MODE   ?= test
 # `make html` runs the notebooks in lab mode unless MODE is given on the command line
 HTML_MODE := $(if $(filter command line environment,$(origin MODE)),$(MODE),lab)
 
-.PHONY: lab test unit notebooks setup student clean-venv html demo constraints
+.PHONY: lab test unit notebooks setup student instructor clean-venv html demo constraints
 
 $(STAMP): requirements.txt pyproject.toml $(CONSTRAINTS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,7 +42,7 @@ notebooks: $(STAMP)
 clean-venv:
 	rm -rf $(VENV)
 
-## student: write student copies of the notebooks into student/ (solution cells become stubs)
+## student: copies of the notebooks in student/, every answer removed (prompts, options, signatures kept)
 student: $(STAMP)
 	$(BIN)/python scripts/make_student.py notebooks --out student
 
@@ -58,3 +58,7 @@ demo: $(STAMP)
 ## constraints: pin CI (and `make setup`) to exactly what .venv holds now; run after changing requirements.txt
 constraints:
 	$(BIN)/python scripts/freeze_constraints.py > .ci/constraints.txt
+
+## instructor: copies in instructor/ with the solutions and teacher notes, outputs cleared
+instructor: $(STAMP)
+	$(BIN)/python scripts/make_student.py notebooks --instructor --out instructor

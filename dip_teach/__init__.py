@@ -15,7 +15,7 @@ Modules, in the order data flows through them:
 - :mod:`dip_teach.spectral`   error per frequency band (structure before noise)
 - :mod:`dip_teach.plots`      one-line figures for notebooks
 - :mod:`dip_teach.live`       widgets that watch a fit while it trains
-- :mod:`dip_teach.exercises`  ``q.check()``, ``q.hint()``, ``q.solution()``
+- :mod:`dip_teach.exercises`  ``q.check()``, ``q.hint()``, ``q.hint(2)``, ``q.solution()``; how to write one
 - :mod:`dip_teach.cli`        ``python -m dip_teach denoise|inpaint|superres ...``
 """
 __version__ = "0.1.0"

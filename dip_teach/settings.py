@@ -10,7 +10,7 @@ scale it::
     >>> settings.iterations(3000)       # the paper's budget, scaled for the test mode
     180
 
-Three modes exist (DESIGN.md, section 3):
+Three modes exist (the table is :data:`MODES`; the README explains when to use each):
 
 ``test``  nbval and CI on a CPU: every notebook in about a minute.
 ``lab``   the default on a CPU: the whole story on a 2-core laptop in minutes.

@@ -6,7 +6,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from . import Choice, Incorrect, Question, check_function, example
+from . import Choice, Incorrect, Question, check_function, example, mistake
 from .. import priors
 
 
@@ -43,8 +43,10 @@ tv_energy = Question(
     "forward differences dx[..., j] = x[..., j+1] - x[..., j] and a zero difference in the last "
     "column (dy likewise with rows). x is (1, C, H, W); return a scalar tensor.",
     checker=_check_tv_energy,
-    hint="Make dx = torch.zeros_like(x), then fill dx[..., :, :-1] = x[..., :, 1:] - x[..., :, :-1]. "
-         "Keep the zero column so dx, dy and x have the same shape, and the mean divides by C*H*W.",
+    hint=["Compute the two difference images dx and dy with the shape of x (the last column of dx and the "
+          "last row of dy stay 0), then combine them pixel by pixel and take the mean.",
+          "Make dx = torch.zeros_like(x), then fill dx[..., :, :-1] = x[..., :, 1:] - x[..., :, :-1] "
+          "(dy likewise on rows); return (torch.sqrt(dx**2 + dy**2 + eps**2) - eps).mean()."],
     solution="""
     def tv(x, eps=1e-3):
         dx = torch.zeros_like(x)
@@ -54,7 +56,13 @@ tv_energy = Question(
         return (torch.sqrt(dx ** 2 + dy ** 2 + eps ** 2) - eps).mean()
     """,
     right=example(lambda: priors.total_variation),
-    wrong=example(lambda: _anisotropic_tv),
+    wrong=[mistake(example(lambda: _anisotropic_tv), says="anisotropic"),
+           mistake(example(lambda: (lambda x, eps=1e-3: torch.sqrt(torch.stack(priors.image_gradient(x)).pow(2)
+                                                                  .sum(0) + eps ** 2).mean())),
+                   says="subtract eps"),
+           mistake(example(lambda: (lambda x, eps=1e-3: torch.sqrt(torch.stack(priors.image_gradient(x)).pow(2)
+                                                                  .sum(0) + eps ** 2) - eps)),
+                   says="one number")],
 )
 
 
@@ -73,10 +81,17 @@ def weight_problem():
 
 
 @lru_cache(maxsize=1)
-def _best_psnr_on_the_problem() -> float:
+def _search_on_the_problem() -> priors.WeightSearch:
     noisy, clean, op = weight_problem()
-    return priors.best_weight(noisy, op, "tv", clean, weights=np.geomspace(0.025, 0.4, 9),
-                              iterations=100).best_psnr
+    return priors.best_weight(noisy, op, "tv", clean, weights=np.geomspace(0.025, 0.4, 9), iterations=100)
+
+
+def _best_psnr_on_the_problem() -> float:
+    return _search_on_the_problem().best_psnr
+
+
+def _best_weight_on_the_problem() -> float:
+    return _search_on_the_problem().best_weight
 
 
 def _check_choose_weight(answer) -> None:
@@ -90,9 +105,13 @@ def _check_choose_weight(answer) -> None:
     got = priors.restore(noisy, op, "tv", w, iterations=100, clean=clean).psnr
     best = _best_psnr_on_the_problem()
     if got < best - 0.2:
-        direction = "smaller" if w > 0.1 else "larger"
-        raise Incorrect(f"weight {w:g} gives {got:.2f} dB, the best is about {best:.2f} dB: "
-                        f"try a {direction} weight (sweep with priors.best_weight)")
+        best_w = _best_weight_on_the_problem()
+        if w == 0:
+            raise Incorrect("weight 0 is the prior-free fit of notebook 01: it keeps all the noise")
+        direction = "smaller" if w > best_w else "larger"
+        how = "a few times" if max(w, best_w) / min(w, best_w) < 5 else "many times"
+        raise Incorrect(f"weight {w:g} gives {got:.2f} dB, more than 0.2 dB below the best: try a weight "
+                        f"{how} {direction} (or sweep with priors.best_weight)")
 
 
 choose_weight = Question(
@@ -100,15 +119,16 @@ choose_weight = Question(
     "With `noisy, clean, op = nb02.weight_problem()`, find a TV weight whose restoration "
     "(priors.restore(noisy, op, 'tv', weight, iterations=100)) is within 0.2 dB of the best.",
     checker=_check_choose_weight,
-    hint="priors.best_weight(noisy, op, 'tv', clean, iterations=100) sweeps a grid for you; "
-         "or try weights a factor 2 apart and keep the best PSNR.",
+    hint=["Try weights a factor 2 apart (0.025, 0.05, 0.1, ...) and keep the one with the best PSNR.",
+          "priors.best_weight(noisy, op, 'tv', clean, iterations=100) sweeps a grid for you; its "
+          ".best_weight is your answer."],
     solution="""
     noisy, clean, op = nb02.weight_problem()
     search = priors.best_weight(noisy, op, "tv", clean, iterations=100)
     answer = search.best_weight        # about 0.1 for sigma 25
     """,
-    right=0.1,
-    wrong=1.0,
+    right=example(_best_weight_on_the_problem),
+    wrong=[mistake(1.0, says="smaller"), mistake(0.005, says="larger"), mistake(0, says="prior-free")],
 )
 
 
@@ -119,6 +139,7 @@ noise_doubles = Choice(
     correct="a",
     why={"b": "with more noise the data deserve less trust, so the prior should count more",
          "c": "the data term grows with the noise's variance; the balance has to move"},
-    hint="The weight balances trust in the data against trust in the prior. Which deserves less trust now?",
+    hint=["The weight balances trust in the data against trust in the prior. Which deserves less trust now?",
+          "With more noise the data term of the true image grows (it is about sigma^2 per pixel)."],
     explanation="Noisier data deserve less trust: the prior's weight grows, roughly with sigma.",
 )

@@ -5,7 +5,7 @@ from functools import lru_cache
 
 import torch
 
-from . import Choice, Incorrect, Question, check_function, close, example
+from . import Choice, Incorrect, Question, check_function, close, example, mistake
 from .. import denoiser
 
 
@@ -36,8 +36,9 @@ def _check_residual(answer) -> None:
                 if torch.allclose(got, net(y)):
                     raise Incorrect("that returns the network's output, which is the predicted *noise*; "
                                     "the image is what is left when the noise is taken away")
-                if torch.allclose(got, net(y) - y):
-                    raise Incorrect("the sign is flipped: the noisy image is clean + noise")
+                if torch.allclose(got, net(y) - y) or torch.allclose(got, y + net(y)):
+                    raise Incorrect("a sign is flipped: the noisy image is clean + noise, so the clean "
+                                    "image is the noisy one minus the noise")
     with torch.no_grad():
         check_function(answer, _reference_restore, inputs, name="your restore")
 
@@ -47,13 +48,16 @@ residual_trick = Question(
     "A DnCNN's forward pass returns the predicted *noise* v of a noisy batch y. Write "
     "`restore(net, y)` that returns the denoised image.",
     checker=_check_residual,
-    hint="The observation is y = x + n, and the network estimates n.",
+    hint=["The observation is y = x + n, and the network estimates n.",
+          "Solve y = x + n for x, with net(y) in place of n."],
     solution="""
     def restore(net, y):
         return y - net(y)      # the net predicts the noise; the image is what is left
     """,
     right=example(lambda: _reference_restore),
-    wrong=example(lambda: (lambda net, y: net(y))),
+    wrong=[mistake(example(lambda: (lambda net, y: net(y))), says="predicted *noise*"),
+           mistake(example(lambda: (lambda net, y: net(y) - y)), says="sign"),
+           mistake(example(lambda: (lambda net, y: y + net(y))), says="sign")],
 )
 
 
@@ -69,7 +73,8 @@ why_residual = Choice(
     correct="a",
     why={"b": "the network stores neither: both outputs have the same size and the same layers",
          "c": "section 5 shows the opposite: the net knows only the level it was trained on"},
-    hint="Compare the two targets: a clean natural image, or white Gaussian noise of one level.",
+    hint=["Compare the two targets: a clean natural image, or white Gaussian noise of one level.",
+          "Which of the two can be described in one sentence, whatever the photo?"],
     explanation="A clean image is everything natural images can be; the noise is one simple "
                 "distribution. Learning the residual also starts the net near the identity.",
 )
@@ -93,7 +98,11 @@ def _check_epochs(answer) -> None:
     if abs(v - h["patches_seen"]) < 1:
         raise Incorrect("that is the number of patches; turn it into pixels, then compare with the "
                         "pixels of the training images")
-    close(v, target, rtol=0.02, what="your number of passes")
+    close(v, target, rtol=0.02, what="your number of passes", slips={
+        "that counts the pixels of all three colour channels of the patches; count one channel": target * 3,
+        "that looks upside down: pixels seen divided by pixels available": 1 / target,
+        "the patch size needs squaring: a patch is patch_size x patch_size pixels":
+            target / h["patch_size"]})
 
 
 data_cost = Question(
@@ -102,8 +111,10 @@ data_cost = Question(
     "How many times over did training look at every pixel of the training set "
     "(the pixels of all the patches divided by the pixels of the train images, one channel)?",
     checker=_check_epochs,
-    hint="Pixels seen = patches_seen * patch_size**2. Pixels available = the sum of H*W over "
-         "denoiser.training_images() (tensors of shape (C, H, W)).",
+    hint=["Count pixels twice: how many the training looked at (all its patches), and how many the "
+          "training images hold. The answer is their ratio.",
+          "Pixels seen = patches_seen * patch_size**2. Pixels available = the sum of H*W over "
+          "denoiser.training_images() (tensors of shape (C, H, W))."],
     solution="""
     h = net.history
     seen = h["patches_seen"] * h["patch_size"] ** 2
@@ -111,5 +122,8 @@ data_cost = Question(
     answer = seen / available
     """,
     right=example(_epochs_of_shipped_net),
-    wrong=example(lambda: float(denoiser.load_pretrained().history["patches_seen"])),
+    wrong=[mistake(example(lambda: float(denoiser.load_pretrained().history["patches_seen"])), says="patches"),
+           mistake(example(lambda: 1 / _epochs_of_shipped_net()), says="upside down"),
+           mistake(example(lambda: _epochs_of_shipped_net() / denoiser.load_pretrained().history["patch_size"]),
+                   says="squaring")],
 )

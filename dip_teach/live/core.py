@@ -1,6 +1,6 @@
 """What every live view shares: headless detection, PNG frames, the render thread, the registry.
 
-The rules that keep a notebook responsive (DESIGN.md, section 4):
+The rules that keep a notebook responsive:
 
 * the fit trains in its own thread, so the cell returns at once and the kernel
   is free to handle clicks on Stop, Pause and the sliders;
