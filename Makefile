@@ -46,6 +46,10 @@ clean-venv:
 student: $(STAMP)
 	$(BIN)/python scripts/make_student.py notebooks --out student
 
+## instructor: copies in instructor/ with the solutions and teacher notes, outputs cleared
+instructor: $(STAMP)
+	$(BIN)/python scripts/make_student.py notebooks --instructor --out instructor
+
 ## html: run every notebook (lab mode; `make html MODE=test` for the quick run) into a static site in build/html
 html: $(STAMP)
 	$(BIN)/python scripts/build_html.py --mode $(HTML_MODE) --out build/html
@@ -58,7 +62,3 @@ demo: $(STAMP)
 ## constraints: pin CI (and `make setup`) to exactly what .venv holds now; run after changing requirements.txt
 constraints:
 	$(BIN)/python scripts/freeze_constraints.py > .ci/constraints.txt
-
-## instructor: copies in instructor/ with the solutions and teacher notes, outputs cleared
-instructor: $(STAMP)
-	$(BIN)/python scripts/make_student.py notebooks --instructor --out instructor
