@@ -6,53 +6,27 @@ except under CI). A screenshot of the page mid-fit goes to ``$DIP_TEACH_ARTIFACT
 """
 from __future__ import annotations
 
-import os
-import secrets
+import importlib.util
 import shutil
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from test_browser import ARTIFACTS, CHROMIUM, FLAGS, _count, _free_port, _until, browser_tools  # noqa: F401
+from test_browser import ARTIFACTS, CHROMIUM, FLAGS, _count, _until, browser_tools  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
+_spec = importlib.util.spec_from_file_location("make_readme_images", ROOT / "scripts" / "make_readme_images.py")
+readme_images = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(readme_images)
 
 
 @pytest.fixture(scope="module")
 def voila(browser_tools, tmp_path_factory):  # noqa: F811
-    base = tmp_path_factory.mktemp("voila")
-    port, token = _free_port(), secrets.token_hex(16)
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_CURRENT_TEST", "DIP_TEACH_HEADLESS")}
-    env.update(DIP_TEACH_MODE="test", JUPYTER_CONFIG_DIR=str(base / "config"), JUPYTER_RUNTIME_DIR=str(base / "rt"))
-    cmd = [sys.executable, "-m", "voila", str(ROOT / "demo" / "workshop.ipynb"), "--no-browser",
-           "--Voila.ip=127.0.0.1", f"--port={port}", "--Voila.port_retries=0", f"--token={token}"]
-    log = open(base / "voila.log", "w")
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/?token={token}"
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/voila/static/", timeout=2)
-                break
-            except urllib.error.HTTPError:       # the server answers (404 and the like): it is up
-                break
-            except OSError:
-                if proc.poll() is not None or time.time() > deadline:
-                    raise RuntimeError("Voila did not start:\n" + (base / "voila.log").read_text()[-3000:])
-                time.sleep(0.5)
-        yield {"url": url, "log": base / "voila.log"}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    """``make demo``'s page, served by Voila on loopback in the test run mode."""
+    with readme_images.serve_demo("test", tmp_path_factory.mktemp("voila")) as (url, log):
+        yield {"url": url, "log": log}
 
 
 def test_demo_page_runs_and_stops_a_fit(voila):
