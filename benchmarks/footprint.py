@@ -38,10 +38,12 @@ MARK = "DIP_TEACH_FOOTPRINT "
 #: the last cell, run by the kernel itself: its CPU time and high-water mark of memory
 REPORT_CELL = f"""\
 import json as _j, resource as _r, sys as _s
+from dip_teach import settings as _settings
 _me, _kids = _r.getrusage(_r.RUSAGE_SELF), _r.getrusage(_r.RUSAGE_CHILDREN)
 _unit = 1 if _s.platform == "darwin" else 1024          # ru_maxrss: bytes on macOS, KiB on Linux
 print({MARK!r} + _j.dumps({{"cpu_s": _me.ru_utime + _me.ru_stime + _kids.ru_utime + _kids.ru_stime,
-                           "peak_mb": max(_me.ru_maxrss, _kids.ru_maxrss) * _unit / 2**20}}))"""
+                           "peak_mb": max(_me.ru_maxrss, _kids.ru_maxrss) * _unit / 2**20,
+                           "mode": _settings.get_mode().name}}))"""
 
 
 def measure(path: Path, timeout: int = 3600) -> dict:
@@ -116,6 +118,9 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"\nrun mode `{args.mode}`, {os.cpu_count()} cores ({platform.processor() or platform.machine()}), "
           f"torch {torch.__version__} ({torch.get_num_threads()} threads), Python {platform.python_version()}\n")
+    modes = sorted({r["mode"] for r in rows})
+    if modes != [args.mode]:
+        print(f"warning: the kernels ran in mode(s) {modes}, not {args.mode!r}", file=sys.stderr)
     print("| notebook | wall time (m:s) | CPU time (m:s) | CPU cores used (CPU / wall) | peak kernel memory |")
     print("|---|---:|---:|---:|---:|")
     for r in rows:

@@ -52,7 +52,7 @@ def save_small(fig_or_path, path: Path, width: int = 1000) -> Path:
     if img.width > width:
         img = img.resize((width, round(img.height * width / img.width)), Image.Resampling.LANCZOS)
     img.quantize(256, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
-    print(f"wrote {path.relative_to(ROOT)} ({img.width}x{img.height}, {path.stat().st_size // 1024} KiB)")
+    print(f"wrote {path} ({img.width}x{img.height}, {path.stat().st_size // 1024} KiB)")
     return path
 
 
@@ -154,11 +154,14 @@ def tasks() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global OUT
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mode", choices=("test", "lab", "full"), default="lab", help="run mode (default lab)")
+    parser.add_argument("--out", type=Path, default=OUT, help="folder for the PNGs (default docs/img)")
     parser.add_argument("--only", choices=("dashboard", "race", "tasks"), action="append",
                         help="make only these pictures (repeatable)")
     args = parser.parse_args(argv)
+    OUT = args.out.resolve()
     os.environ["DIP_TEACH_MODE"] = args.mode
     OUT.mkdir(parents=True, exist_ok=True)
     import matplotlib

@@ -7,14 +7,15 @@ except under CI). A screenshot of the page mid-fit goes to ``$DIP_TEACH_ARTIFACT
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
-from test_browser import ARTIFACTS, CHROMIUM, FLAGS, _count, _until, browser_tools  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("make_readme_images", ROOT / "scripts" / "make_readme_images.py")
@@ -22,9 +23,38 @@ readme_images = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(readme_images)
 
 
+ARTIFACTS = Path(os.environ.get("DIP_TEACH_ARTIFACTS", Path(tempfile.gettempdir()) / "dip_teach_browser"))
+
+
+def _missing() -> str | None:
+    if not Path(readme_images.CHROMIUM).exists():
+        return f"Chromium not found at {readme_images.CHROMIUM} (apt-get install -y chromium)"
+    if importlib.util.find_spec("playwright") is None:
+        return "the playwright package is missing (pip install playwright; no 'playwright install' needed)"
+    return None
+
+
+def _until(fn, timeout: float, what: str, step: float = 0.2):
+    end, last = time.time() + timeout, None
+    while time.time() < end:
+        try:
+            last = fn()
+            if last:
+                return last
+        except Exception as err:  # element not there yet
+            last = err
+        time.sleep(step)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what} (last: {last!r})")
+
+
 @pytest.fixture(scope="module")
-def voila(browser_tools, tmp_path_factory):  # noqa: F811
+def voila(tmp_path_factory):
     """``make demo``'s page, served by Voila on loopback in the test run mode."""
+    why = _missing()
+    if why:       # as in test_browser.py: skipped on a laptop without the tools, a failure in CI
+        if os.environ.get("CI") or os.environ.get("DIP_TEACH_REQUIRE_BROWSER"):
+            pytest.fail(f"demo browser test not run: {why} (CI requires it)")
+        pytest.skip(f"demo browser test not run: {why}")
     with readme_images.serve_demo("test", tmp_path_factory.mktemp("voila")) as (url, log):
         yield {"url": url, "log": log}
 
@@ -34,7 +64,8 @@ def test_demo_page_runs_and_stops_a_fit(voila):
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        browser = pw.chromium.launch(executable_path=readme_images.CHROMIUM, args=readme_images.CHROMIUM_FLAGS,
+                                     headless=True)
         page = browser.new_page(viewport={"width": 1280, "height": 1400})
         try:
             _drive(page, voila["url"])
@@ -60,17 +91,17 @@ def _drive(page, url: str) -> None:
     iterations.press("Enter")
     page.locator("button.dip-run").click()
 
-    app = page.locator("body")
-    _until(lambda: _count(app) > 0, 120, "the fit's counter to start")
-    c1 = _count(app)
-    _until(lambda: _count(app) > c1, 10, f"the counter to move past {c1}")
+    count = readme_images.iteration_count
+    _until(lambda: count(page) > 0, 120, "the fit's counter to start")
+    c1 = count(page)
+    _until(lambda: count(page) > c1, 10, f"the counter to move past {c1}")
     assert "Inpainting" in page.inner_text("body") or "inpaint" in page.inner_text("body")
     page.screenshot(path=str(ARTIFACTS / "demo_mid_fit.png"), full_page=True)
 
     page.locator("button.dip-stop").first.click()
     time.sleep(1.0)
-    after_1s = _count(app)
+    after_1s = count(page)
     time.sleep(1.5)
-    assert _count(app) == after_1s, "the counter still moved after Stop"
+    assert count(page) == after_1s, "the counter still moved after Stop"
     _until(lambda: "stopped" in page.locator(".dip-stats").first.inner_text(), 5, "the status 'stopped'")
     assert not any(e.strip() for e in page.locator(".dip-error").all_inner_texts())
