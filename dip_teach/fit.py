@@ -17,8 +17,8 @@ work. Read :meth:`Fit.step` first; it is the whole algorithm:
    any single output and peaks higher.
 
 Everything else is bookkeeping around that step: history, snapshots, best-so-far,
-recovery from divergence, and running in a background thread so a notebook's
-widgets stay responsive (pause, resume, stop from any thread).
+recovery from divergence, and control from any thread (pause, resume, stop), so a
+notebook's buttons can steer a fit that trains in the cell (see :mod:`dip_teach.live`).
 
 Example
 -------
@@ -173,35 +173,6 @@ class FitResult:
     diverged: int
 
 
-class TakeTurns:
-    """A fair lock: fits running in several threads take their steps one at a time, in turn.
-
-    Two fits stepping at once on a 2-core CPU each start their own team of torch
-    threads; four busy threads on two cores (and OpenMP's spin-waiting) made both
-    fits up to 10x slower than running their steps alternately. Waiting threads
-    are served in arrival order, so no fit starves.
-    """
-
-    def __init__(self):
-        self._cond = threading.Condition()
-        self._queue: list[object] = []
-
-    def __enter__(self):
-        ticket = object()
-        with self._cond:
-            self._queue.append(ticket)
-            while self._queue[0] is not ticket:
-                self._cond.wait()
-
-    def __exit__(self, *exc):
-        with self._cond:
-            self._queue.pop(0)
-            self._cond.notify_all()
-
-
-#: Shared by every fit in this process (see :class:`TakeTurns`).
-COMPUTE = TakeTurns()
-
 HISTORY_KEYS = ("iteration", "loss", "psnr_clean", "psnr_clean_avg", "psnr_obs", "psnr_obs_avg", "seconds")
 
 
@@ -225,11 +196,15 @@ def _db(mse: float) -> float:
 
 
 class FitControl:
-    """Pause / resume / stop from any thread, and running the loop in a background thread.
+    """Pause / resume / stop from any thread, and (for scripts) running the loop in a background thread.
 
     Kept apart from the maths: :class:`Fit` only calls :meth:`_checkpoint` once per
     iteration, which blocks while paused and says whether to stop. A subclass
     provides ``_loop()`` (the training loop), ``iteration`` and ``result``.
+
+    Live views train in the caller's thread (:meth:`Fit.steps`) and only use the
+    controls from other threads. A fit in a second thread is slower once the main
+    thread has used torch (two OpenMP thread teams share the cores; 2x on 2 cores).
     """
 
     def __init__(self):
@@ -445,6 +420,19 @@ class Fit(FitControl):
         return self._loop()
 
     def _loop(self) -> FitResult:
+        for _ in self.steps():
+            pass
+        return self.result
+
+    def steps(self):
+        """Train in this thread, one iteration per ``next()``: a generator of iteration numbers.
+
+        It ends when the budget is spent (status ``"finished"``), on :meth:`stop` or the
+        blind criterion with ``stop_early`` (``"stopped"``), or on an error (``"failed"``,
+        re-raised). A Ctrl-C (the kernel's interrupt) counts as a stop and is re-raised.
+        Several fits can take turns in one thread by calling ``next()`` on each in
+        turn; that is how a live race runs its four fits without extra threads.
+        """
         c = self.config
         self.status = "running"
         start = time.perf_counter() - self._seconds
@@ -457,8 +445,7 @@ class Fit(FitControl):
                 if self._checkpoint():
                     self.status = "stopped"
                     break
-                with COMPUTE:                   # one fit computes at a time
-                    out, loss = self.step()
+                out, loss = self.step()
                 if not self._healthy(loss):
                     failures += 1
                     if failures > 10:
@@ -478,14 +465,17 @@ class Fit(FitControl):
                 if c.stop_early and self.stop_iteration is not None:
                     self.status = "stopped"     # the blind criterion fired
                     break
+                yield self.iteration
             else:
                 self.status = "finished"
+        except (KeyboardInterrupt, GeneratorExit):
+            self.status = "stopped"             # interrupted or abandoned: what was learnt is kept
+            raise
         except BaseException as err:
             self.status, self.error = "failed", err
             raise
         finally:
             self._finish_best()
-        return self.result
 
     def _record(self, out: torch.Tensor, loss: float) -> None:
         """History, snapshots, best-so-far and the blind criterion, after one iteration."""

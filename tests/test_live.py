@@ -1,12 +1,15 @@
-"""Live dashboards: thread life cycle, rendering, headless mode, race, panel.
+"""Live dashboards: life cycle, rendering, headless mode, race, panel, clicks in a real kernel.
 
-Most tests drive a small fake fit that follows the engine's contract (start, pause,
+Most tests drive a small fake fit that follows the engine's contract (steps, pause,
 resume, stop, wait, status, history, snapshots, ...) and takes a few milliseconds per
 "iteration", so the life cycle can be checked quickly and exactly. A few tests use
 the real :class:`dip_teach.fit.Fit` with the tiny network.
 
-Widgets are real ``ipywidgets`` objects (they work without a front end); the checks
-read their values, which is what the browser would show.
+Live views train in the calling thread, so a test's "clicks" come from a second
+thread (:func:`meanwhile`), as they do in a kernel (its subshell thread). Widgets are
+real ``ipywidgets`` objects (they work without a front end); the checks read their
+values, which is what the browser would show. The last test starts a real kernel and
+sends it a click while a cell trains, as JupyterLab does.
 """
 from __future__ import annotations
 
@@ -67,6 +70,11 @@ class FakeFit:
             self.error = err
 
     def run(self):
+        for _ in self.steps():
+            pass
+        return self.result
+
+    def steps(self):
         self.status = "running"
         t0 = time.perf_counter()
         try:
@@ -75,7 +83,7 @@ class FakeFit:
                     self._running.wait()
                 if self._stop.is_set():
                     self.status = "stopped"
-                    return self.result
+                    return
                 time.sleep(self.delay)
                 it = self.iteration + 1
                 if it == self.fail_at:
@@ -93,11 +101,14 @@ class FakeFit:
                     self.iteration = it
                 for fn in self._callbacks:
                     fn(self)
+                yield it
             self.status = "finished"
+        except (KeyboardInterrupt, GeneratorExit):
+            self.status = "stopped"
+            raise
         except BaseException as err:
             self.status, self.error = "failed", err
             raise
-        return self.result
 
     @property
     def result(self):
@@ -144,6 +155,30 @@ def until(condition, timeout=10.0, what="condition"):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def meanwhile(condition, action, timeout=20.0):
+    """In a second thread (like the kernel's subshell): wait for ``condition``, then ``action()``.
+
+    Returns the thread; ``join()`` it and check ``.error`` (None, or what failed there).
+    """
+    def main():
+        try:
+            until(condition, timeout)
+            action()
+        except BaseException as err:     # shown by the test that joins the thread
+            thread.error = err
+
+    thread = threading.Thread(target=main, daemon=True)
+    thread.error = None
+    thread.start()
+    return thread
+
+
+def joined(thread):
+    thread.join(30)
+    if thread.error is not None:
+        raise thread.error
+
+
 @pytest.fixture(autouse=True)
 def _close_views():
     yield
@@ -157,99 +192,130 @@ def count(dash) -> int:
 
 
 # ------------------------------------------------------------------ life cycle
-def test_watch_returns_at_once_and_the_fit_trains_in_the_background():
+def test_watch_trains_in_the_cell_and_wait_returns_the_result():
     fit = FakeFit(iterations=150)
+    callers = set()
+    fit.add_callback(lambda f: callers.add(threading.current_thread()))
     dash = live.watch(fit, headless=False)
-    assert fit.status == "running" and fit.iteration < 150      # the call did not wait
-    result = dash.wait()
-    assert fit.status == "finished" and result.iterations == 150
+    assert fit.status == "finished" and callers == {threading.current_thread()}   # trained right here
     assert count(dash) == 150                      # the last frame reached the widgets
     assert dash.out_img.value and dash.res_img.value and dash.curves_img.value
     assert dash.slider.max == len(fit.snapshots) - 1
     assert "finished" in dash.stats.value
     assert dash.start_btn.disabled and dash.stop_btn.disabled and dash.pause_btn.disabled
+    t0 = time.perf_counter()
+    assert dash.wait().iterations == 150 and time.perf_counter() - t0 < 0.1
 
 
 def test_frames_change_while_training():
     fit = FakeFit(iterations=400, delay=0.005)
-    dash = live.watch(fit, headless=False, fps=20)
-    until(lambda: count(dash) > 0, what="a first frame")
-    first = (count(dash), dash.out_img.value)
-    until(lambda: count(dash) > first[0] + 20, what="the counter to move")
-    assert dash.out_img.value != first[1]
-    dash.stop()
-    dash.wait()
+    seen = []
+    dash = live.watch(fit, headless=False, fps=20, start=False)
+    fit.add_callback(lambda f: seen.append((count(dash), bytes(dash.out_img.value))) if f.iteration % 10 == 0 else None)
+    dash.start()                                   # what watch() does: train here, drawing as it goes
+    counts = [c for c, _ in seen]
+    assert counts == sorted(counts) and len(set(counts)) > 5        # the counter moved during the fit
+    assert len({img for _, img in seen}) >= 2                        # and so did the picture
 
 
 def test_counter_keeps_moving_when_image_frames_are_held_back():
-    fit = FakeFit(iterations=3000, delay=0.003)
-    dash = live.watch(fit, headless=False, fps=20)
-    until(lambda: count(dash) > 0, what="a first frame")
-    dash.frames.next_at = time.perf_counter() + 60      # as after a very slow frame
-    image, shown = dash.out_img.value, count(dash)
-    until(lambda: count(dash) > shown + 10, what="the counter to tick between frames")
-    assert dash.out_img.value == image                   # no image frame was drawn meanwhile
-    dash.stop()
-    dash.wait()
+    fit = FakeFit(iterations=600, delay=0.003)
+    shown = []
+
+    def after(f):
+        if f.iteration == 20:
+            dash.frames.next_at = time.perf_counter() + 60      # as after a very slow frame
+            shown.append((count(dash), dash.out_img.value))
+        if f.iteration == 500:
+            shown.append((count(dash), dash.out_img.value))
+
+    dash = live.watch(fit, headless=False, fps=20, start=False)
+    fit.add_callback(after)
+    dash.start()
+    (c1, image1), (c2, image2) = shown
+    assert c2 > c1 + 10                            # the counter ticked between frames ...
+    assert image2 == image1                        # ... while no image frame was drawn
 
 
 def test_pause_holds_the_fit_and_resume_continues():
     fit = FakeFit(iterations=5000, delay=0.002)
-    dash = live.watch(fit, headless=False, fps=20)
-    until(lambda: fit.iteration > 5)
-    dash.toggle_pause()                            # the Pause button
-    until(lambda: fit.status == "paused")
-    held = fit.iteration
-    time.sleep(0.2)
-    assert fit.iteration <= held + 1               # at most the iteration under way
-    until(lambda: dash.pause_btn.description == "Resume", what="the button to say Resume")
-    dash.pause_btn.click()                         # Resume
-    until(lambda: fit.iteration > held + 10, what="training to continue")
-    assert fit.status == "running"
-    dash.stop_btn.click()
-    dash.wait()
-    assert fit.status == "stopped"
+    log = {}
+
+    def click():                                   # what the student does, from the kernel's subshell
+        dash.toggle_pause()                        # the Pause button
+        until(lambda: fit.status == "paused")
+        log["held"] = fit.iteration
+        time.sleep(0.2)
+        log["after"] = fit.iteration
+        log["button"] = dash.pause_btn.description
+        dash.pause_btn.click()                     # Resume
+        until(lambda: fit.iteration > log["held"] + 10, what="training to continue")
+        log["status"] = fit.status
+        dash.stop_btn.click()
+
+    dash = live.watch(fit, headless=False, fps=20, start=False)
+    thread = meanwhile(lambda: fit.iteration > 5, click)
+    dash.start()
+    joined(thread)
+    assert log["after"] <= log["held"] + 1         # at most the iteration under way
+    assert log["button"] == "Resume" and log["status"] == "running"
+    assert fit.status == "stopped" and fit.iteration < 5000
 
 
 def test_stop_halts_the_fit_and_the_counter():
     fit = FakeFit(iterations=100_000, delay=0.002)
-    dash = live.watch(fit, headless=False, fps=20)
-    until(lambda: count(dash) > 10)
-    dash.stop_btn.click()
-    dash.wait(timeout=5)
+    dash = live.watch(fit, headless=False, fps=20, start=False)
+    thread = meanwhile(lambda: fit.iteration > 10, dash.stop_btn.click)
+    dash.start()                                   # returns once stopped
+    joined(thread)
     assert fit.status == "stopped" and fit.iteration < 100_000
     assert count(dash) == fit.iteration            # final frame after the stop
-    shown = count(dash)
-    time.sleep(0.2)
-    assert count(dash) == shown and "stopped" in dash.stats.value
+    assert "stopped" in dash.stats.value and dash.wait().iterations == fit.iteration
+
+
+def test_the_kernel_interrupt_stops_a_live_fit_and_keeps_it():
+    fit = FakeFit(iterations=1000)
+
+    def interrupt(f):
+        if f.iteration == 30:
+            raise KeyboardInterrupt                # what the kernel's interrupt button raises
+
+    fit.add_callback(interrupt)
+    dash = live.watch(fit, headless=False)         # no error: the next cells run on
+    assert fit.status == "stopped" and fit.iteration == 30 and count(dash) == 30
+    headless = FakeFit(iterations=1000)
+    headless.add_callback(interrupt)
+    with pytest.raises(KeyboardInterrupt):         # headless (a script, nbval) it still ends the run
+        live.watch(headless, headless=True, name="h")
+    assert headless.status == "stopped"
 
 
 def test_rerunning_the_cell_closes_the_previous_dashboard():
     first = FakeFit(iterations=100_000)
-    d1 = live.watch(first, headless=False)
-    until(lambda: first.iteration > 0)
+    d1 = live.watch(first, headless=False, start=False)
     second = FakeFit(iterations=100_000)
-    d2 = live.watch(second, headless=False)        # same kind: replaces d1
-    assert first.status == "stopped"              # the old fit is stopped, not left running
+    d2 = live.watch(second, headless=False, start=False)     # same kind: replaces d1
+    assert first._stop.is_set()                    # the old fit can never start
     assert d1.status == "closed" and "replaced" in d1.closed_reason
-    assert live.active("fit") is d2 and second.status == "running"
-    d3 = live.watch(FakeFit(iterations=100_000), headless=False, name="other")
-    assert second.status == "running"              # a different name runs side by side
-    d4 = live.watch(second, headless=False)        # only the watch() cell ran again: same fit
-    assert d2.status == "closed" and second.status == "running"   # detached, the fit goes on
-    until(lambda: count(d4) > 0, what="the new dashboard to show the running fit")
-    d4.stop(), d3.stop()
-    assert d4.wait(5).iterations == second.iteration
+    assert live.active("fit") is d2
+    d3 = live.watch(FakeFit(iterations=10), headless=False, name="other")
+    assert d2.status == "idle" and d3.status == "finished"   # a different name lives side by side
+    d4 = live.watch(second, headless=False, start=False)     # only the watch() cell ran again: same fit
+    assert d2.status == "closed" and not second._stop.is_set()   # detached, the fit is kept
+    thread = meanwhile(lambda: second.iteration > 3, d4.stop)
+    assert d4.wait().iterations == second.iteration > 3
+    joined(thread)
 
 
-def test_an_error_in_the_training_thread_surfaces_in_wait_and_in_the_dashboard():
+def test_an_error_in_the_fit_surfaces_in_the_cell_in_wait_and_in_the_dashboard():
     fit = FakeFit(iterations=100, fail_at=7)
-    dash = live.watch(fit, headless=False)
+    with pytest.raises(ValueError, match="boom at iteration 7"):
+        live.watch(fit, headless=False)
+    dash = live.active("fit")
+    assert fit.status == "failed"
     with pytest.raises(ValueError, match="boom at iteration 7"):
         dash.wait()
-    assert fit.status == "failed"
-    until(lambda: "boom at iteration 7" in dash.error.value, what="the error box")
-    assert "ValueError" in dash.error.value
+    assert "boom at iteration 7" in dash.error.value and "ValueError" in dash.error.value
     assert "failed" in dash.stats.value
 
 
@@ -258,40 +324,37 @@ def test_a_drawing_error_is_shown_and_does_not_stop_the_fit(monkeypatch):
     dash = live.watch(fit, headless=False, start=False)
     monkeypatch.setattr(dash, "_update_slider", lambda: 1 / 0)
     dash.start()
-    dash.wait()
     assert fit.status == "finished"
     assert dash.render_errors and "ZeroDivisionError" in dash.error.value
 
 
-def test_start_button_starts_an_idle_fit():
+def test_start_button_or_wait_trains_an_idle_fit():
     fit = FakeFit(iterations=30)
     dash = live.watch(fit, headless=False, start=False)
     assert fit.status == "idle" and not dash.start_btn.disabled
     dash.start_btn.click()
-    dash.wait()
     assert fit.status == "finished"
+    other = FakeFit(iterations=20)
+    assert live.watch(other, headless=False, start=False).wait().iterations == 20
 
 
 def test_snapshot_slider_shows_earlier_outputs_during_and_after_training():
     fit = FakeFit(iterations=300, delay=0.003)
-    dash = live.watch(fit, headless=False, fps=20)
-    until(lambda: len(fit.snapshots) >= 3)
-    until(lambda: dash.slider.max >= 2, what="the slider to grow")
-    dash.slider.value = 0                          # during training
-    assert "iteration <b>1</b>" in dash.snap_label.value
-    during = dash.snap_img.value
-    dash.wait()
+    log = {}
+
+    def drag():                                    # the student drags during training
+        dash.slider.value = 0
+        log["label"], log["image"] = dash.snap_label.value, dash.snap_img.value
+
+    dash = live.watch(fit, headless=False, fps=20, start=False)
+    thread = meanwhile(lambda: dash.slider.max >= 2, drag)
+    dash.start()
+    joined(thread)
+    assert "iteration <b>1</b>" in log["label"]
     assert dash.slider.value == 0                  # not dragged back to the newest by new snapshots
     dash.slider.value = dash.slider.max
-    assert dash.snap_img.value != during
+    assert dash.snap_img.value != log["image"]
     assert f"iteration <b>{fit.snapshots[-1].iteration}</b>" in dash.snap_label.value
-
-
-def test_render_from_the_training_thread_also_works():
-    fit = FakeFit(iterations=80)
-    dash = live.watch(fit, headless=False, render_in="callback")
-    dash.wait()
-    assert count(dash) == 80 and dash.frames.frames >= 2
 
 
 def test_throttle_keeps_drawing_within_its_budget():
@@ -402,36 +465,16 @@ def test_blit_figure_matches_a_full_redraw():
 
 
 # ------------------------------------------------------------------------ race
-def test_turns_keep_fits_in_lockstep():
-    fits = [FakeFit(iterations=40, delay=0.001 * (k + 1)) for k in range(3)]
-    turns = live.Turns(fits)
-    gaps = []
-    for i, f in enumerate(fits):
-        f.add_callback(turns.callback(i))
-        f.add_callback(lambda _: gaps.append(max(g.iteration for g in fits) - min(g.iteration for g in fits)))
-    for f in fits:
-        f.start()
-    for f in fits:
-        f.wait(10)
-    assert max(gaps) <= 2                          # nobody runs ahead
-    assert all(f.iteration == 40 for f in fits)
-
-
-def test_turns_skip_a_stopped_fit():
-    fits = [FakeFit(iterations=10_000, delay=0.001) for _ in range(3)]
-    turns = live.Turns(fits)
-    for i, f in enumerate(fits):
-        f.add_callback(turns.callback(i))
-        f.start()
-    until(lambda: fits[0].iteration > 5)
-    fits[1].stop()
-    fits[1].wait(5)
-    before = fits[0].iteration
-    until(lambda: fits[0].iteration > before + 20, what="the others to go on")
-    turns.close()
-    for f in fits:
-        f.stop()
-        f.wait(5)
+@pytest.mark.usefixtures("one_thread")
+def test_race_fits_take_turns_in_the_calling_thread():
+    r = live.race("coffee", size=64, iterations=6, net="tiny", headless=False, start=False)
+    gaps, callers = [], set()
+    for f in r.fits:
+        f.add_callback(lambda _: gaps.append(max(g.iteration for g in r.fits) - min(g.iteration for g in r.fits)))
+        f.add_callback(lambda _: callers.add(threading.current_thread()))
+    r.start()
+    assert max(gaps) <= 1 and callers == {threading.current_thread()}
+    assert [f.status for f in r.fits] == ["finished"] * 4
 
 
 def test_race_targets_have_the_same_pixels_or_none_of_the_structure():
@@ -445,9 +488,9 @@ def test_race_targets_have_the_same_pixels_or_none_of_the_structure():
     assert smooth(shuf) > 2 * smooth(nat)
 
 
+@pytest.mark.usefixtures("one_thread")
 def test_race_live_and_headless_with_the_real_engine():
     r = live.race("coffee", size=64, iterations=4, net="tiny", headless=False)
-    r.wait()
     assert [f.iteration for f in r.fits] == [4, 4, 4, 4]
     assert all(img.value for img in r.out_imgs) and r.curves_img.value
     assert r.status == "finished"
@@ -460,6 +503,7 @@ def test_race_live_and_headless_with_the_real_engine():
 
 
 # ------------------------------------------------------------------ real engine
+@pytest.mark.usefixtures("one_thread")
 def test_dashboard_with_the_real_fit_and_spectral_view():
     from dip_teach.fit import Fit, FitConfig
 
@@ -473,25 +517,23 @@ def test_dashboard_with_the_real_fit_and_spectral_view():
     assert dash.slider.max == len(fit.snapshots) - 1 >= 1
 
 
-def test_real_fit_stop_and_rerun():
+@pytest.mark.usefixtures("one_thread")
+def test_real_fit_stop():
     from dip_teach.fit import Fit, FitConfig
 
     x = images.load("coffee", size=64)
     op = operators.Denoising(25)
-    make = lambda: Fit(op, op.corrupt(x, seed=0), clean=x, config=FitConfig(iterations=10_000, net="tiny"))
-    first = make()
-    live.watch(first, headless=False)
-    until(lambda: first.iteration >= 1, timeout=30)
-    second = make()
-    d2 = live.watch(second, headless=False)
-    assert first.status == "stopped"
-    until(lambda: second.iteration >= 1, timeout=30)
-    d2.stop_btn.click()
-    d2.wait(timeout=30)
-    assert second.status == "stopped"
+    fit = Fit(op, op.corrupt(x, seed=0), clean=x, config=FitConfig(iterations=10_000, net="tiny"))
+    dash = live.watch(fit, headless=False, start=False)
+    thread = meanwhile(lambda: fit.iteration >= 3, dash.stop_btn.click, timeout=60)
+    dash.start()
+    joined(thread)
+    assert fit.status == "stopped" and dash.wait().iterations == fit.iteration < 10_000
+    assert dash.wait().psnr_best == fit.best.psnr          # the best so far is kept
 
 
 # ----------------------------------------------------------------------- panel
+@pytest.mark.usefixtures("one_thread")
 def test_panel_runs_headless_and_live():
     p = live.panel("coffee", sigma=25, preset="tiny", iterations=3, headless=True)
     assert p.dashboard.fit.status == "finished" and p.dashboard.figure is not None
@@ -501,17 +543,28 @@ def test_panel_runs_headless_and_live():
     from dip_teach import nets
     assert q.lr_w.value == pytest.approx(nets.get_config("lab").lr)     # the preset's own learning rate
     q.preset_w.value = "tiny"
-    q.run_btn.click()
-    first = q.dashboard
-    until(lambda: first.fit.iteration >= 1, timeout=30)
-    q.sigma_w.value = 50
-    q.run_btn.click()                              # a new run stops the old one
-    assert first.fit.status == "stopped" and q.dashboard is not first
-    assert q.area.children == (q.dashboard.widget,)
+    runs = []
+
+    def run_again():                               # Run pressed again during the first run
+        runs.append(q.dashboard)
+        q.sigma_w.value = 50
+        q.run_btn.click()
+        until(lambda: q.dashboard is not runs[0] and q.dashboard.fit.iteration >= 1, timeout=30)
+        runs.append(q.dashboard)
+        q.dashboard.stop_btn.click()
+
+    thread = meanwhile(lambda: q.dashboard is not None and q.dashboard.fit.iteration >= 1, run_again, timeout=60)
+    q.run_btn.click()                              # trains here, until the second run is stopped
+    joined(thread)
+    first, second = runs
+    assert first.fit.status == "stopped" and second.fit.status == "stopped"
+    assert second.fit.operator.sigma == 50 and q.dashboard is second
+    assert q.area.children == (second.widget,)
     q.close()
-    assert q.dashboard.fit.status == "stopped"
+    assert second.status == "closed"
 
 
+@pytest.mark.usefixtures("one_thread")
 def test_panel_shows_bad_settings_in_the_panel():
     q = live.panel("coffee", preset="tiny", headless=False)
     q.iter_w.value = 5
@@ -519,3 +572,94 @@ def test_panel_shows_bad_settings_in_the_panel():
     q.image_w.value = "no-such-image"
     assert q.run() is None
     assert "no-such-image" in q.error.value
+
+
+# ------------------------------------------------- clicks reach a cell that trains
+KERNEL_SETUP = """\
+import torch
+torch.set_num_threads(1)
+from dip_teach import images, operators, live
+from dip_teach.fit import Fit, FitConfig
+x = images.load("coffee", size=64)
+op = operators.Denoising(25)
+fit = Fit(op, op.corrupt(x, seed=0), clean=x, config=FitConfig(iterations=100_000, net="tiny"))
+dash = live.watch(fit, start=False)
+print(live.clicks.support()[0], dash.pause_btn.comm.comm_id, dash.stop_btn.comm.comm_id)"""
+
+
+def test_clicks_reach_a_cell_that_trains_in_a_real_kernel():
+    """Pause, Resume and Stop sent while the cell trains and the next cell waits (Run All)."""
+    import os
+    import queue
+    from pathlib import Path
+
+    manager = pytest.importorskip("jupyter_client.manager")
+    root = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", ""),
+           "DIP_TEACH_HEADLESS": "0", "DIP_TEACH_MODE": "test"}
+    env.pop("PYTEST_CURRENT_TEST", None)
+    km, kc = manager.start_new_kernel(kernel_name="python3", extra_arguments=[], env=env)
+    counts: list[tuple[float, int]] = []
+    outputs: dict[str, list[str]] = {}
+    idle_at: dict[str, float] = {}
+
+    def pump(seconds):
+        """Read the kernel's broadcasts for ``seconds``: counter updates, outputs, idle."""
+        end = time.time() + seconds
+        while time.time() < end:
+            try:
+                m = kc.get_iopub_msg(timeout=0.05)
+            except queue.Empty:
+                continue
+            parent = m["parent_header"].get("msg_id")
+            content = m["content"]
+            if m["msg_type"] == "comm_msg":
+                value = str(content.get("data", {}).get("state", {}).get("value", ""))
+                if "dip-count'>" in value:
+                    counts.append((time.time(), int(value.split("dip-count'>")[1].split("<")[0])))
+            elif m["msg_type"] in ("stream", "error"):
+                outputs.setdefault(parent, []).append(content.get("text") or "\n".join(content["traceback"]))
+            elif m["msg_type"] == "status" and content["execution_state"] == "idle":
+                idle_at.setdefault(parent, time.time())
+
+    def until_seen(condition, timeout, what):
+        end = time.time() + timeout
+        while time.time() < end:
+            pump(0.1)
+            if condition():
+                return
+        raise AssertionError(f"timed out waiting for {what}; outputs: {outputs}")
+
+    def click(comm_id):
+        kc.shell_channel.send(kc.session.msg("comm_msg", {
+            "comm_id": comm_id, "data": {"method": "custom", "content": {"event": "click"}}}))
+        return time.time()
+
+    def last_count(before=math.inf):
+        return max((c for t, c in counts if t <= before), default=0)
+
+    try:
+        setup = kc.execute(KERNEL_SETUP)
+        until_seen(lambda: setup in idle_at, 120, "the setup cell")
+        supported, pause_id, stop_id = "".join(outputs[setup]).split()
+        assert supported == "True", outputs[setup]
+        train = kc.execute("dash.start()")                 # the cell that trains ...
+        after = kc.execute("print(fit.status, fit.iteration, dash.wait().iterations)")   # ... and one queued behind it
+        until_seen(lambda: last_count() > 5, 60, "the counter to move")
+        paused = click(pause_id)
+        pump(1.0)
+        held = last_count()
+        pump(1.0)
+        assert last_count() == held and train not in idle_at, "Pause did not hold the fit within 1 s"
+        click(pause_id)                                    # Resume
+        until_seen(lambda: last_count() > held, 10, "training to resume")
+        stopped = click(stop_id)
+        until_seen(lambda: train in idle_at, 10, "the training cell to end after Stop")
+        assert idle_at[train] - stopped < 1.0, f"Stop took {idle_at[train] - stopped:.2f} s"
+        until_seen(lambda: after in idle_at, 10, "the queued cell")
+        status, iteration, result = "".join(outputs[after]).split()
+        assert status == "stopped" and iteration == result == str(last_count()) and held > 5
+        assert paused < stopped
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)

@@ -12,10 +12,18 @@ Four views, each one call from a notebook:
 :func:`panel`
     pick image, noise level, network and learning rate, press Run (for workshops).
 
-Every view returns at once: the fit trains in a background thread and the kernel
-stays free, so the buttons answer within a fraction of a second. A later cell that
-needs the result calls ``view.wait()``, which also re-raises any error from the
-training thread. Re-running a cell closes the view it made before and stops its fit.
+A live view trains its fits *in the cell that makes it*, in the kernel's main thread,
+so a fit runs as fast as in a plain script (one team of torch threads; a second
+training thread made it 2.3x slower on 2 cores). The cell ends when the fits finish
+or when Stop is pressed, so "Run All" runs the next cells in order, with the best
+result so far. While the cell trains, Pause/Resume, Stop and the snapshot slider
+answer within a fraction of a second: the widgets' messages go to a kernel subshell
+(:mod:`dip_teach.live.clicks`; needs ipykernel >= 7.4, elsewhere the buttons answer
+after the cell and the kernel's interrupt button stops the fit). A later cell calls
+``view.wait()`` for the result: it returns at once (the fit has ended) and re-raises
+an error of the fit. ``watch(fit, start=False)`` leaves the fit for the Start button
+(or trains it in ``wait()``); :func:`panel` trains when Run is pressed. Re-running a
+cell closes the view it made before.
 
 Without a front end (nbval, nbconvert, a plain script) the same calls run to the end
 and leave a static matplotlib figure; see :func:`headless_reason` for how that is
@@ -26,7 +34,7 @@ The widgets only observe: a fit knows nothing about them (:mod:`dip_teach.fit`).
 from .core import HEADLESS_ENV, LiveView, active, close_all, headless_reason, is_headless
 from .dashboard import FitDashboard, watch
 from .panel import ParameterPanel, panel
-from .race import Race, Turns, race, race_targets
+from .race import Race, race, race_targets
 
-__all__ = ["watch", "race", "panel", "FitDashboard", "Race", "ParameterPanel", "LiveView", "Turns",
+__all__ = ["watch", "race", "panel", "FitDashboard", "Race", "ParameterPanel", "LiveView",
            "race_targets", "is_headless", "headless_reason", "active", "close_all", "HEADLESS_ENV"]

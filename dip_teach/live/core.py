@@ -1,15 +1,19 @@
-"""What every live view shares: headless detection, PNG frames, the render thread, the registry.
+"""What every live view shares: headless detection, PNG frames, training in the cell, the registry.
 
-The rules that keep a notebook responsive:
+The rules that keep a notebook fast and responsive:
 
-* the fit trains in its own thread, so the cell returns at once and the kernel
-  is free to handle clicks on Stop, Pause and the sliders;
-* a *render thread* wakes a few times a second, reads the fit's state and sets
-  widget values. It never prints and never calls ``display()``: output from a
-  background thread lands in whatever cell happens to run at that moment;
-* drawing is throttled by a time budget: each kind of frame waits at least
-  ``cost / budget`` seconds after the last one, so drawing never takes more than
-  about ``max_overhead`` of the time, on a slow laptop or a fast one;
+* the fits train in the cell that made the view, in the kernel's main thread: one
+  team of torch threads, as fast as the same fit in a script (a fit in a second
+  thread ran 2.3x slower on 2 cores once the main thread had used torch). Several
+  fits (the race) take one iteration each in turn. The cell ends when the fits do,
+  so "Run All" runs the next cells with the finished (or stopped) fit;
+* clicks reach the running cell through a kernel subshell (:mod:`.clicks`): widget
+  callbacks run in that thread and only set flags or draw a snapshot; they never
+  print or ``display()``, so no output lands in another cell;
+* the widgets are drawn between iterations, from the training thread, throttled by a
+  time budget: each kind of frame waits at least ``cost / budget`` seconds after the
+  last one, so drawing takes at most about ``max_overhead`` of the time, on a slow
+  laptop or a fast one; the counter and buttons tick every ``TICK`` seconds;
 * one live view per kind (or per ``name``): re-running a cell closes the view it
   made last time, and stops its fit, instead of leaving two fits fighting for the CPU.
 """
@@ -28,6 +32,7 @@ import numpy as np
 from PIL import Image
 
 from .. import images
+from . import clicks
 
 HEADLESS_ENV = "DIP_TEACH_HEADLESS"
 
@@ -144,7 +149,7 @@ def figure_png(fig) -> bytes:
 
 def new_figure(width: float, height: float, dpi: int = 80):
     """A matplotlib Figure on its own Agg canvas: no pyplot, so nothing shows by itself
-    and it is safe to draw from the render thread."""
+    and it is safe to draw from any thread."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -316,11 +321,11 @@ def _unregister(key: str, view: "LiveView") -> None:
 
 # ----------------------------------------------------------------------- base class
 class LiveView:
-    """Base of the dashboards: owns fits, a render thread, buttons and the headless path.
+    """Base of the dashboards: owns fits, trains them in the calling thread, buttons, headless path.
 
     Subclasses provide :meth:`_build` (make the widgets), :meth:`_update` (copy the
-    fits' state into the widgets; called from the render thread) and
-    :meth:`static_figure` (the matplotlib figure shown without a front end).
+    fits' state into the widgets) and :meth:`static_figure` (the matplotlib figure
+    shown without a front end).
 
     Parameters
     ----------
@@ -336,21 +341,20 @@ class LiveView:
         Most image frames per second.
     max_overhead : float
         Share of the time drawing may take (split between images and curves).
-    render_in : {"thread", "callback"}
-        Draw from a separate low-priority thread (default), or from the training
-        thread right after an iteration (a fit callback; used by the overhead benchmark).
+    curve_interval : float
+        Fewest seconds between two frames of the curves.
     """
 
     kind = "view"
 
+    #: Seconds between updates of the cheap parts (counter, buttons) when no frame is due.
+    TICK = 0.5
+
     def __init__(self, fits, *, headless: bool | None = None, name: str | None = None, fps: float = 4.0,
-                 max_overhead: float = 0.03, curve_interval: float = 1.0, render_in: str = "thread"):
-        if render_in not in ("thread", "callback"):
-            raise ValueError(f"render_in must be 'thread' or 'callback', got {render_in!r}")
+                 max_overhead: float = 0.03, curve_interval: float = 1.0):
         self.fits = list(fits)
         self.headless = is_headless(headless)
         self.key = name or self.kind
-        self.render_in = render_in
         self.frames = Throttle(1.0 / fps, max_overhead / 2)
         self.curves = Throttle(curve_interval, max_overhead / 2)
         self.figure = None                 # the static figure (headless, or after static_figure())
@@ -358,20 +362,19 @@ class LiveView:
         self.render_errors: list[BaseException] = []
         self.render_cpu = 0.0              # CPU seconds spent drawing (all threads that drew)
         self.closed_reason: str | None = None
-        self._lock = threading.RLock()     # one drawer at a time: render thread vs slider callbacks
-        self._wake = threading.Event()
+        self._lock = threading.RLock()     # one drawer at a time: training thread vs click callbacks
         self._closed = threading.Event()
-        self._stopping = False
-        self._thread: threading.Thread | None = None
+        self._trainer: threading.Thread | None = None    # the thread training this view's fits now
+        self._next_tick = 0.0
         self._shown_errors: set[int] = set()
         self._displayed_in: object = None
         _register(self.key, self)
         if not self.headless:
             with self._lock:
                 self.widget = self._build()
-            if render_in == "callback":
-                for i, fit in enumerate(self.fits):
-                    fit.add_callback(self._from_training_thread)
+            clicks.route(self.widget)
+            for fit in self.fits:
+                fit.add_callback(self._after_iteration)
 
     # -------------------------------------------------------------- subclass hooks
     def _build(self):
@@ -416,58 +419,86 @@ class LiveView:
         return all(f.status in ENDED for f in self.fits)
 
     def start(self):
-        """Start the fits in background threads and the render thread; return self at once."""
+        """Train the idle fits here, drawing between iterations; return self when they end.
+
+        Live, the cell that calls it (``watch``, ``race``, the Start button) runs until
+        the fits finish or Stop is pressed; the buttons and the slider answer meanwhile
+        (see :mod:`dip_teach.live.clicks`). An error in a fit is shown in the view and
+        raised here. The kernel's interrupt button stops the fits like Stop does.
+        Headless, this is :meth:`run`.
+        """
         if self._closed.is_set():
             raise RuntimeError(f"this dashboard was closed ({self.closed_reason}); make a new one")
         if self.headless:
             return self.run()
-        self._start_fits()
-        self._start_renderer()
-        self._wake.set()
+        if self._trainer is not None:
+            return self        # a click on Start while this view trains (another thread): nothing to do
+        self._trainer = threading.current_thread()
+        try:
+            with clicks.training():
+                self._drive()
+        except KeyboardInterrupt:
+            self.stop()        # the kernel's interrupt: stop, keep the best, let the next cells run
+        finally:
+            self._trainer = None
+            self.render(final=True)
         return self
 
-    def _start_fits(self) -> None:
-        for fit in self.fits:
-            if fit.status == "idle":
-                fit.start()
-
-    def _start_renderer(self) -> None:
-        if self._thread is None or not self._thread.is_alive():
-            self._thread = threading.Thread(target=self._render_loop, name=f"dip-live-{self.key}", daemon=True)
-            self._thread.start()
-
     def run(self):
-        """Run the fits to the end, one after the other, then make the static figure (the headless path).
+        """Run the fits to the end in this thread, then make the static figure (the headless path).
 
-        Each idle fit runs in this thread. Measured on a quiet 2-core machine: once the
-        calling thread has used torch, a fit in a second thread ran about 2x slower (two
-        OpenMP thread teams share two cores), so the headless path stays in this thread.
         An error in a fit is raised here; an interrupt (Ctrl-C, the kernel's stop
-        button) stops the fits.
+        button) stops the fits and is raised too.
         """
         try:
-            for fit in self.fits:
-                if fit.status == "idle":
-                    fit.run()
-                else:
-                    fit.wait()
+            self._drive()
         except BaseException:
             self.stop()
             raise
         self.figure = self.static_figure()
         return self
 
+    def _drive(self) -> None:
+        """Train every idle fit in this thread, one iteration of each in turn, until all end.
+
+        A fit already running elsewhere (``fit.start()`` in a script) is only watched.
+        """
+        steppers = [fit.steps() for fit in self.fits if fit.status == "idle"]
+        try:
+            while steppers:
+                for stepper in list(steppers):
+                    try:
+                        next(stepper)
+                    except StopIteration:
+                        steppers.remove(stepper)
+        finally:
+            for stepper in steppers:    # an error or an interrupt: the other fits stop too
+                stepper.close()
+        while any(f.status in ("running", "paused") for f in self.fits):
+            time.sleep(0.05)
+            self._after_iteration(None)
+
+    def _after_iteration(self, fit) -> None:
+        """Fit callback, in the training thread: draw if a frame is due, else tick now and then."""
+        if self.widget is None or self._closed.is_set():
+            return
+        now = time.perf_counter()
+        if self.frames.due(now):
+            self.render()
+        elif now >= self._next_tick:
+            self.tick()     # a slow frame must not freeze the counter and the buttons
+
     def pause(self) -> None:
         """Pause every running fit after its current iteration."""
         for fit in self.fits:
             fit.pause()
-        self._wake.set()
+        self.tick()
 
     def resume(self) -> None:
         """Resume paused fits."""
         for fit in self.fits:
             fit.resume()
-        self._wake.set()
+        self.tick()
 
     def toggle_pause(self) -> None:
         """Pause when running, resume when paused (the Pause/Resume button)."""
@@ -478,42 +509,30 @@ class LiveView:
 
     def stop(self) -> None:
         """Stop every fit after its current iteration; what was learnt so far is kept."""
-        self._stopping = True
         for fit in self.fits:
             fit.stop()
-        self._wake.set()
 
     def wait(self, timeout: float | None = None):
-        """Block until the fits end; return the result (a list for several fits).
+        """The result of the fit (a list for several fits); re-raises an error from a fit.
 
-        Re-raises an exception raised in a fit's thread, so a later cell never goes on
-        silently with a half-trained network. A paused fit keeps ``wait()`` waiting, and
-        the buttons do not answer while a cell waits (the kernel is busy): press Stop
-        before running the cell, or interrupt the kernel to stop waiting.
+        Live fits train in the cell that made the view, so by the time a later cell calls
+        ``wait()`` they have ended, and it returns at once. A fit that was never started
+        (``start=False`` and no click on Start) is trained now, in this cell. ``timeout``
+        only matters for a fit started in another thread (``fit.start()``).
         """
-        try:
-            results = [fit.wait(timeout) for fit in self.fits]
-        finally:
-            if self.ended() and self._thread is not None and threading.current_thread() is not self._thread:
-                self._wake.set()
-                self._thread.join(5.0)     # let the last frame (or the error) reach the widgets
+        if not self._closed.is_set() and any(f.status == "idle" for f in self.fits):
+            self.start()
+        results = [fit.wait(timeout) for fit in self.fits]
         return results[0] if len(results) == 1 else results
 
     def close(self, reason: str = "closed", stop_fits: bool = True) -> None:
-        """Stop the fits (unless ``stop_fits=False``) and the render thread; the widgets keep their last frame."""
+        """Stop the fits (unless ``stop_fits=False``) and detach the widgets; they keep their last frame."""
         if self._closed.is_set():
             return
         self.closed_reason = reason
         if stop_fits:
             self.stop()
-            for fit in self.fits:           # a stopped fit ends within one iteration
-                thread = getattr(fit, "_thread", None)
-                if thread is not None and thread is not threading.current_thread():
-                    thread.join(10.0)
         self._closed.set()
-        self._wake.set()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(5.0)
         if self.widget is not None:
             with self._lock:
                 self._on_close(reason)
@@ -523,43 +542,11 @@ class LiveView:
         """Subclasses disable their buttons and say why."""
 
     # ------------------------------------------------------------------- drawing
-    def _render_loop(self) -> None:
-        """The render thread: draw when due, sleep, repeat; one last frame after the end.
-
-        It runs at normal OS priority on purpose: a low-priority (niced) thread that is
-        descheduled while holding Python's GIL blocks the training thread too (priority
-        inversion; on a busy 2-core machine that froze the fit for seconds). The time
-        budget of :class:`Throttle` is what keeps drawing cheap.
-        """
-        while not self._closed.is_set():
-            ended = self.ended()
-            training = any(f.status == "running" for f in self.fits)
-            if not (self.render_in == "callback" and training):
-                if ended or self._stopping or self.frames.due():
-                    self.render(final=ended)
-                else:
-                    self.tick()     # a slow frame must not freeze the counter and the buttons
-            if ended:
-                break
-            if self._stopping:      # Stop was pressed: show the final state as soon as the fits end
-                wait = 0.02
-            else:
-                wait = min(self.TICK, max(0.02, self.frames.next_at - time.perf_counter()))
-            self._wake.wait(wait)
-            self._wake.clear()
-
-    def _from_training_thread(self, fit) -> None:
-        """Fit callback for ``render_in="callback"``: draw here if a frame is due (cheap check)."""
-        if self.frames.due():
-            self.render()
-
-    #: Seconds between updates of the cheap parts (counter, buttons) when no frame is due.
-    TICK = 0.5
-
     def tick(self) -> None:
-        """Update only the cheap widgets (see :meth:`_tick`), between image frames."""
+        """Update only the cheap widgets (see :meth:`_tick`), between image frames (any thread)."""
         if self.widget is None:
             return
+        self._next_tick = time.perf_counter() + self.TICK
         try:
             with self._lock:
                 self._tick()
@@ -575,6 +562,7 @@ class LiveView:
         if self.widget is None:
             return
         t0, cpu0, curve_seconds = time.perf_counter(), time.thread_time(), self.curves.seconds
+        self._next_tick = t0 + self.TICK
         try:
             with self._lock:
                 self._update(final=final)

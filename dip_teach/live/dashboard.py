@@ -4,8 +4,10 @@
 >>> dash = live.watch(fit)      # doctest: +SKIP
 >>> result = dash.wait()        # doctest: +SKIP
 
-``watch`` returns at once (the fit trains in the background); ``wait``, in a later
-cell, blocks until the fit ends and re-raises an error from the training thread.
+``watch`` trains the fit in its own cell, at full speed, while the dashboard shows it;
+the cell ends when the fit finishes or Stop is pressed (Pause, Stop and the slider
+answer meanwhile). ``wait``, in a later cell, then returns the result at once (and
+re-raises an error of the fit).
 
 What it shows, updated a few times a second while the fit trains:
 
@@ -166,7 +168,7 @@ class FitDashboard(LiveView):
     title : str, optional
         Heading; default describes the operator, the image size and the network.
     **kwargs
-        ``headless``, ``name``, ``fps``, ``max_overhead``, ``render_in``: see :class:`LiveView`.
+        ``headless``, ``name``, ``fps``, ``max_overhead``, ``curve_interval``: see :class:`LiveView`.
     """
 
     kind = "fit"
@@ -331,8 +333,8 @@ class FitDashboard(LiveView):
                 self._show_snapshot(0)
 
     def _on_slider(self, change) -> None:
-        # runs in the kernel's main thread when the student drags (or in the render
-        # thread when the slider follows the newest snapshot)
+        # runs in the kernel's subshell when the student drags during training, in the
+        # main thread after it, and in the training thread when it follows the newest snapshot
         with self._lock:
             self._follow = change["new"] >= self.slider.max
             self._show_snapshot(change["new"])
@@ -420,15 +422,18 @@ def preset_name(net) -> str:
 
 def watch(fit, *, spectral: bool = False, start: bool = True, headless: bool | None = None,
           name: str | None = None, **kwargs) -> FitDashboard:
-    """Show a live dashboard of ``fit`` and start it in the background; return the dashboard.
+    """Show a live dashboard of ``fit`` and train it in this cell; return the dashboard.
 
-    The cell returns at once and the kernel stays free, so Stop, Pause and the slider
-    answer while the network trains. Call ``dash.wait()`` in a later cell to get the
-    result (it re-raises an error from the training thread). Running the cell again
-    closes the previous dashboard and stops its fit.
+    The fit trains in the kernel's main thread, as fast as in a script, and the cell
+    ends when it finishes or when Stop is pressed; Pause/Resume, Stop and the snapshot
+    slider answer within a fraction of a second meanwhile, also while "Run All" has
+    queued the next cells (they run after, with the best result so far). The kernel's
+    interrupt button stops the fit too. ``dash.wait()`` in a later cell returns the
+    result at once (and re-raises an error of the fit, which this call also raises).
+    Running the cell again closes the previous dashboard.
 
     Without a front end (nbval, nbconvert, a plain script) it runs the fit to the end
-    in this thread and shows a static figure instead, so later cells see a finished fit.
+    the same way and shows a static figure instead.
 
     Parameters
     ----------
@@ -437,7 +442,8 @@ def watch(fit, *, spectral: bool = False, start: bool = True, headless: bool | N
     spectral : bool
         Add a heat map of the error per frequency band.
     start : bool
-        Start at once (default); otherwise press Start.
+        Train at once (default); otherwise the cell ends at once and the Start button
+        (or a later ``dash.wait()``) trains the fit.
     headless : bool, optional
         Force or forbid the static mode (auto-detected when None).
     name : str, optional
@@ -453,5 +459,5 @@ def watch(fit, *, spectral: bool = False, start: bool = True, headless: bool | N
     else:
         show(dash)
         if start:
-            dash.start()
+            dash.start()       # blocks until the fit ends or Stop is pressed
     return dash

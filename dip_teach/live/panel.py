@@ -3,12 +3,17 @@
 >>> live.panel()          # doctest: +SKIP
 
 Each Run builds a fresh denoising fit and a :class:`~dip_teach.live.dashboard.FitDashboard`
-under the panel; a new Run stops the previous fit first. Without a front end the panel
-runs once with its initial values and shows the static figure.
+under the panel, and trains it in the kernel's main thread (the cell that made the
+panel returns at once; the click runs the fit). A Run while a fit trains stops that
+fit, and the new settings train next. Without a front end the panel runs once with
+its initial values and shows the static figure.
 """
 from __future__ import annotations
 
+import threading
+
 from .. import images, settings
+from . import clicks
 from .core import _register, _unregister, error_html, is_headless, show
 from .dashboard import FitDashboard
 
@@ -34,9 +39,12 @@ class ParameterPanel:
                        "lr": float(lr) if lr is not None else nets.get_config(preset).lr,
                        "iterations": int(iterations) if iterations is not None else settings.iterations(3000)}
         self.widget = None
+        self._trainer: threading.Thread | None = None    # the thread training a run now
+        self._again = False                              # Run was pressed during a run
         _register(self.key, self)
         if not self.headless:
             self.widget = self._build()
+            clicks.route(self.widget)
 
     def _build(self):
         import ipywidgets as w
@@ -86,7 +94,28 @@ class ParameterPanel:
         return Fit(op, noisy, clean=clean, config=config)
 
     def run(self) -> FitDashboard | None:
-        """Build a fit from the settings and watch it (the Run button); returns its dashboard."""
+        """Build a fit from the settings and watch it (the Run button); returns its dashboard.
+
+        Live, the fit trains in the calling thread until it ends. Pressed while a fit
+        trains (the click arrives in another thread), Run stops that fit and the
+        thread that trains it starts the new settings next.
+        """
+        if self._trainer is not None and self._trainer is not threading.current_thread():
+            self._again = True
+            if self.dashboard is not None:
+                self.dashboard.stop()
+            return self.dashboard
+        self._trainer = threading.current_thread()
+        try:
+            while True:
+                self._again = False
+                dash = self._run_once()
+                if not self._again:
+                    return dash
+        finally:
+            self._trainer = None
+
+    def _run_once(self) -> FitDashboard | None:
         try:
             fit = self.make_fit()
         except Exception as err:          # a bad setting: say so in the panel, not in a log

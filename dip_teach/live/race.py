@@ -16,21 +16,19 @@ resists noise.
 >>> r.wait(); r.iterations_to(0.01)     # doctest: +SKIP
 {'natural image': 42, 'image + noise': 120, 'shuffled pixels': 860, 'white noise': None}
 
-While live, the fits take one iteration each in turn (:class:`Turns`), so they
-advance at the same pace without four fits fighting over two CPU cores; headless,
-they run one after the other.
+The four fits take one iteration each in turn, in the cell's thread, so they
+advance at the same pace without four fits fighting over the CPU cores.
 """
 from __future__ import annotations
 
 import copy
 import math
-import threading
 import time
 
 import numpy as np
 
 from .. import images, settings
-from .core import ENDED, BlitFigure, LiveView, error_html, new_figure, png_bytes, show
+from .core import BlitFigure, LiveView, error_html, new_figure, png_bytes, show
 
 THUMB_SIDE = 112
 MIN_RACE_SIDE = 64    # below this the coarsest scale of a 5-scale net is 1 pixel (batch norm fails)
@@ -65,48 +63,6 @@ def race_targets(image: str = "astronaut", size: int | None = None, sigma: float
     return {"natural image": natural, "image + noise": noisy, "shuffled pixels": shuffled, "white noise": noise}
 
 
-class Turns:
-    """Round robin between fits running in threads: each takes one iteration, then waits.
-
-    Registered as a callback on every fit. A fit whose turn comes but that has ended
-    (finished, stopped, failed) is skipped, so stopping one never blocks the others.
-    """
-
-    def __init__(self, fits):
-        self.fits = list(fits)
-        self.turn = 0
-        self.closed = False
-        self._cond = threading.Condition()
-
-    def callback(self, i: int):
-        """The callback for fit ``i``: pass the turn on, wait for it to come back."""
-        def after_iteration(fit) -> None:
-            with self._cond:
-                self.turn = self._next(i)
-                self._cond.notify_all()
-                while not self.closed and self.turn != i:
-                    if self.fits[self.turn].status in ENDED:     # skip fits that are gone
-                        self.turn = self._next(self.turn)
-                        self._cond.notify_all()
-                        continue
-                    self._cond.wait(0.05)
-        return after_iteration
-
-    def _next(self, i: int) -> int:
-        n = len(self.fits)
-        for k in range(1, n + 1):
-            j = (i + k) % n
-            if self.fits[j].status not in ENDED:
-                return j
-        return i
-
-    def close(self) -> None:
-        """Release every waiting fit (they then run freely)."""
-        with self._cond:
-            self.closed = True
-            self._cond.notify_all()
-
-
 class Race(LiveView):
     """Live race of several fits of the same network to different targets. See :func:`race`.
 
@@ -118,15 +74,13 @@ class Race(LiveView):
         Shared settings (same net, same seed, same budget). Default: the mode's net
         and budget, no output averaging (the race is about the raw fit) and no
         blind stopping criterion.
-    lockstep : bool
-        Live only: let the fits take turns (default) instead of running all at once.
     **kwargs
         ``headless``, ``name``, ``fps``, ``max_overhead``: see :class:`LiveView`.
     """
 
     kind = "race"
 
-    def __init__(self, targets: dict, config=None, *, lockstep: bool = True, **kwargs):
+    def __init__(self, targets: dict, config=None, **kwargs):
         from ..fit import Fit, FitConfig
         from ..operators import Operator
 
@@ -135,12 +89,8 @@ class Race(LiveView):
         self.names = list(targets)
         self.targets = {k: np.asarray(v, dtype=np.float32) for k, v in targets.items()}
         fits = [Fit(Operator(), t, config=copy.deepcopy(config)) for t in self.targets.values()]
-        self.turns = Turns(fits) if lockstep else None
         self._thumbs_at = self._curves_at = None
         super().__init__(fits, **kwargs)
-        if self.turns is not None and not self.headless:
-            for i, fit in enumerate(fits):
-                fit.add_callback(self.turns.callback(i))
 
     # ----------------------------------------------------------------- results
     def losses(self) -> dict[str, float]:
@@ -261,11 +211,6 @@ class Race(LiveView):
     def _on_close(self, reason: str) -> None:
         self._update_widgets()
 
-    def close(self, reason: str = "closed", stop_fits: bool = True) -> None:
-        if self.turns is not None and stop_fits:
-            self.turns.close()
-        super().close(reason, stop_fits)
-
     # ----------------------------------------------------------------- headless
     def static_figure(self):
         """Targets, final outputs, and the loss curves."""
@@ -293,8 +238,9 @@ def race(image: str = "astronaut", *, size: int | None = None, sigma: float = 25
          headless: bool | None = None, name: str | None = None, **kwargs) -> Race:
     """Race one network on four targets (natural image, +noise, shuffled pixels, white noise).
 
-    Returns at once with a live view (the fits train in the background), or, without a
-    front end, after running the four fits one after the other with a static figure.
+    Live, the four fits train in this cell, one iteration each in turn, until they end
+    or Stop is pressed (like :func:`~dip_teach.live.watch`); without a front end the
+    same happens and a static figure is shown.
 
     Parameters
     ----------
