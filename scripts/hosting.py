@@ -48,9 +48,7 @@ def current_repo() -> str:
 
 
 def colab_cell(repo: str):
-    cell = nbformat.v4.new_code_cell(CELL.format(repo=repo))
-    cell.pop("id", None)                      # nbformat gives new cells an id on write
-    return cell
+    return nbformat.v4.new_code_cell(CELL.format(repo=repo))
 
 
 def set_colab_cell(path: Path, repo: str) -> bool:

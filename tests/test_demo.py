@@ -1,7 +1,7 @@
 """`make demo` in a real browser: Voila serves the workshop app as a page without code;
 choosing a task and pressing Run starts a fit whose counter advances; Stop stops it.
 
-Uses the same Chromium + Playwright set-up as ``test_browser.py`` (skipped without them,
+Uses the same Chromium + Playwright set-up as ``test_browser.py`` (``lab_browser``) (skipped without them,
 except under CI). A screenshot of the page mid-fit goes to ``$DIP_TEACH_ARTIFACTS``.
 """
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+import lab_browser
 
 ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("make_readme_images", ROOT / "scripts" / "make_readme_images.py")
@@ -26,31 +27,10 @@ _spec.loader.exec_module(readme_images)
 ARTIFACTS = Path(os.environ.get("DIP_TEACH_ARTIFACTS", Path(tempfile.gettempdir()) / "dip_teach_browser"))
 
 
-def _missing() -> str | None:
-    if not Path(readme_images.CHROMIUM).exists():
-        return f"Chromium not found at {readme_images.CHROMIUM} (apt-get install -y chromium)"
-    if importlib.util.find_spec("playwright") is None:
-        return "the playwright package is missing (pip install playwright; no 'playwright install' needed)"
-    return None
-
-
-def _until(fn, timeout: float, what: str, step: float = 0.2):
-    end, last = time.time() + timeout, None
-    while time.time() < end:
-        try:
-            last = fn()
-            if last:
-                return last
-        except Exception as err:  # element not there yet
-            last = err
-        time.sleep(step)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what} (last: {last!r})")
-
-
 @pytest.fixture(scope="module")
 def voila(tmp_path_factory):
     """``make demo``'s page, served by Voila on loopback in the test run mode."""
-    why = _missing()
+    why = lab_browser.missing()
     if why:       # as in test_browser.py: skipped on a laptop without the tools, a failure in CI
         if os.environ.get("CI") or os.environ.get("DIP_TEACH_REQUIRE_BROWSER"):
             pytest.fail(f"demo browser test not run: {why} (CI requires it)")
@@ -64,8 +44,7 @@ def test_demo_page_runs_and_stops_a_fit(voila):
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=readme_images.CHROMIUM, args=readme_images.CHROMIUM_FLAGS,
-                                     headless=True)
+        browser = pw.chromium.launch(executable_path=lab_browser.CHROMIUM, args=lab_browser.FLAGS, headless=True)
         page = browser.new_page(viewport={"width": 1280, "height": 1400})
         try:
             _drive(page, voila["url"])
@@ -92,9 +71,9 @@ def _drive(page, url: str) -> None:
     page.locator("button.dip-run").click()
 
     count = readme_images.iteration_count
-    _until(lambda: count(page) > 0, 120, "the fit's counter to start")
+    lab_browser.until(lambda: count(page) > 0, 120, "the fit's counter to start")
     c1 = count(page)
-    _until(lambda: count(page) > c1, 10, f"the counter to move past {c1}")
+    lab_browser.until(lambda: count(page) > c1, 10, f"the counter to move past {c1}")
     assert "Inpainting" in page.inner_text("body") or "inpaint" in page.inner_text("body")
     page.screenshot(path=str(ARTIFACTS / "demo_mid_fit.png"), full_page=True)
 
@@ -103,5 +82,5 @@ def _drive(page, url: str) -> None:
     after_1s = count(page)
     time.sleep(1.5)
     assert count(page) == after_1s, "the counter still moved after Stop"
-    _until(lambda: "stopped" in page.locator(".dip-stats").first.inner_text(), 5, "the status 'stopped'")
+    lab_browser.until(lambda: "stopped" in page.locator(".dip-stats").first.inner_text(), 5, "the status 'stopped'")
     assert not any(e.strip() for e in page.locator(".dip-error").all_inner_texts())
