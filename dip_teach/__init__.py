@@ -12,7 +12,12 @@ Modules, in the order data flows through them:
 - :mod:`dip_teach.architecture`  the skip network scale by scale: shapes, parameters, cost
 - :mod:`dip_teach.fit`        the DIP loop: fit a network's weights to one corrupted image
 - :mod:`dip_teach.stopping`   early stopping: oracle, fixed budget, ES-WMV
+- :mod:`dip_teach.pretrain`   a warm start: generator weights meta-learned on a dataset (Reptile)
+- :mod:`dip_teach.red`        DIP plus a denoiser's pull (DeepRED): NLM or the DnCNN
+- :mod:`dip_teach.classifier` AlexNet through torch's weight cache, or the kit's offline classifier
+- :mod:`dip_teach.inversion`  feature inversion and activation maximisation: pixels, TV or a DIP
 - :mod:`dip_teach.metrics`    PSNR and SSIM
+- :mod:`dip_teach.evaluate`   PSNR on missing pixels, on luminance; how much fine detail an image has
 - :mod:`dip_teach.spectral`   error per frequency band (structure before noise)
 - :mod:`dip_teach.baselines`  the DIP against TV, non-local means and the learned denoiser, on one image
 - :mod:`dip_teach.plots`      one-line figures for notebooks

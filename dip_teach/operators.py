@@ -240,6 +240,46 @@ class Downsampling(Operator):
         return f"Downsampling(factor={self.factor})"
 
 
+class JPEG(Operator):
+    """JPEG compression artefacts: ``y`` = the image saved at a low JPEG ``quality``.
+
+    The artefacts (8x8 blocks, ringing near edges, lost colour detail) are not an
+    operator one can differentiate, so, as in the paper's JPEG experiment, ``A`` is the
+    identity and the data term the plain squared error: the fit reproduces the JPEG
+    itself if it runs long enough, and the prior has to act before that.
+
+    Parameters
+    ----------
+    quality : int
+        Pillow's JPEG quality, 1-95 (10 is heavily blocky; the paper's example is about that).
+    """
+
+    name = "jpeg"
+
+    def __init__(self, quality: int = 10):
+        if int(quality) != quality or not 1 <= quality <= 95:
+            raise ValueError(f"quality must be an integer from 1 to 95, got {quality}")
+        self.quality = int(quality)
+
+    def corrupt(self, clean, seed=None) -> torch.Tensor:
+        """Save ``clean`` as an 8-bit JPEG in memory and read it back (no resizing, ever:
+        resizing after compression would smear the 8x8 blocks the prior must remove)."""
+        import io
+
+        x = _as_tensor(clean)
+        arr = (x[0].detach().cpu().clamp(0, 1).permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+        img = Image.fromarray(arr[..., 0] if arr.shape[2] == 1 else arr)
+        buf = io.BytesIO()
+        img.save(buf, format="JPEG", quality=self.quality)
+        self.bytes = buf.tell()
+        back = np.asarray(Image.open(io.BytesIO(buf.getvalue())), dtype=np.float32) / 255
+        back = back[..., None] if back.ndim == 2 else back
+        return torch.from_numpy(back).permute(2, 0, 1)[None].to(x.device)
+
+    def __repr__(self) -> str:
+        return f"JPEG(quality={self.quality})"
+
+
 def upsample_bicubic(y: torch.Tensor, factor: int) -> torch.Tensor:
     """The classic baseline for super-resolution: bicubic interpolation, clipped to [0, 1]."""
     y = _as_tensor(y)

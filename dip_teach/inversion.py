@@ -1,0 +1,176 @@
+"""Feature inversion and activation maximisation, with three ways to write the image.
+
+Both questions ask a trained classifier ``phi`` (:mod:`dip_teach.classifier`) for an
+image, by gradient descent on the image itself:
+
+**feature inversion** (Mahendran & Vedaldi, 2015)
+    which image has the features ``phi_l(x0)`` of a given image at layer ``l``?
+    ``min_x || phi_l(x) - phi_l(x0) ||^2 / || phi_l(x0) ||^2``
+**activation maximisation** (Simonyan et al., 2014)
+    which image does the net find most like class ``c``?  ``max_x  phi(x)_c``
+
+Many images answer either question equally well; what we get depends on how the
+image is *parametrised* and what prior is added (the paper's section 4.3):
+
+``"pixels"``  the pixels themselves, kept in ``[0, 1]``: no prior at all;
+``"tv"``      the pixels plus ``tv_weight * TV(x)``: the handcrafted prior of the papers above;
+``"dip"``     ``x = f_theta(z)``, the Deep Image Prior: optimise a generator's weights, no prior term.
+
+:func:`optimise` is the one loop; :func:`invert` and :func:`maximise` only supply the
+objective. :func:`dip_teach.evaluate.roughness` measures the results (total variation and the share of
+energy in the upper half of the spectrum), so the comparison is not only by eye.
+
+Example
+-------
+>>> from dip_teach import classifier, images, inversion
+>>> clf = classifier.load_offline()
+>>> x0 = images.to_tensor(images.load("coffee", size=64))
+>>> r = inversion.invert(clf, x0, "conv2", "pixels", iterations=20)
+>>> r.image.shape
+(64, 64, 3)
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import torch
+
+from . import evaluate, nets, priors
+from .images import to_array
+
+METHODS = ("pixels", "tv", "dip")
+#: Adam learning rates: pixels move in intensity units, DIP in weight units (the paper's 0.01).
+LR = {"pixels": 0.02, "tv": 0.02, "dip": 0.01}
+
+
+@dataclass
+class Result:
+    """One optimised image and how it got there.
+
+    Attributes
+    ----------
+    image : array ``(H, W, 3)``
+        The result, in ``[0, 1]``.
+    method : str
+        ``"pixels"``, ``"tv"`` or ``"dip"``.
+    objective : list of float
+        The objective (without the TV term) at every iteration: the feature loss for an
+        inversion, minus the class score for a maximisation.
+    seconds : float
+        Wall time.
+    """
+
+    image: np.ndarray
+    method: str
+    objective: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def final(self) -> float:
+        """Objective at the last iteration."""
+        return self.objective[-1]
+
+
+class Parametrisation:
+    """An image written as pixels or as a generator's output (see the module docstring).
+
+    Parameters
+    ----------
+    method : str
+        One of :data:`METHODS`.
+    size : int
+        Side of the square image.
+    seed : int
+        Seeds the starting pixels or the network's weights and input.
+    net : str or NetConfig, optional
+        Generator preset for ``"dip"``; default: the run mode's.
+    """
+
+    def __init__(self, method: str, size: int, seed: int = 0, net=None):
+        if method not in METHODS:
+            raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+        self.method = method
+        g = torch.Generator().manual_seed(seed)
+        if method == "dip":
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)
+                self.net = nets.build(net, in_channels=32, out_channels=3)
+            self.z = nets.make_input("noise", 32, size, size, seed=seed)
+            self.params = list(self.net.parameters())
+        else:
+            # mid-grey plus a whisper of noise: a start with no structure of its own
+            self.x = (0.5 + 0.02 * torch.randn((1, 3, size, size), generator=g)).requires_grad_(True)
+            self.params = [self.x]
+
+    def image(self) -> torch.Tensor:
+        """The current image ``(1, 3, H, W)`` in ``[0, 1]`` (differentiable)."""
+        return self.net(self.z) if self.method == "dip" else self.x
+
+    def after_step(self) -> None:
+        """Keep pixels in ``[0, 1]`` (a generator's sigmoid does that by itself)."""
+        if self.method != "dip":
+            with torch.no_grad():
+                self.x.clamp_(0, 1)
+
+
+def optimise(objective: Callable[[torch.Tensor], torch.Tensor], size: int, method: str,
+             iterations: int = 300, tv_weight: float = 0.0, lr: float | None = None, seed: int = 0,
+             net=None) -> Result:
+    """Minimise ``objective(image) + tv_weight * TV(image)`` over the chosen parametrisation.
+
+    ``tv_weight`` is used only by ``method="tv"``. Returns the image of the last
+    iteration (the objective keeps falling; there is no clean image to pick a best by).
+    """
+    p = Parametrisation(method, size, seed=seed, net=net)
+    opt = torch.optim.Adam(p.params, lr=LR[method] if lr is None else lr)
+    out = Result(image=np.zeros((size, size, 3), np.float32), method=method)
+    t0 = time.perf_counter()
+    for _ in range(int(iterations)):
+        img = p.image()
+        value = objective(img)
+        loss = value + tv_weight * priors.total_variation(img) if method == "tv" else value
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        p.after_step()
+        out.objective.append(value.item())
+    with torch.no_grad():
+        out.image = to_array(p.image())
+    out.seconds = time.perf_counter() - t0
+    return out
+
+
+def feature_loss(clf, layer: str, target: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The inversion objective ``||phi_l(x) - phi_l(x0)||^2 / ||phi_l(x0)||^2`` for image ``target``.
+
+    Normalised by the target's energy, so 1.0 means "as far as a black image" at every layer.
+    """
+    with torch.no_grad():
+        ref = clf.features(target, layer)
+    scale = ref.pow(2).sum().clamp_min(1e-12)
+    return lambda x: (clf.features(x, layer) - ref).pow(2).sum() / scale
+
+
+def class_score(clf, index: int) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The maximisation objective: minus the (pre-softmax) score of class ``index``."""
+    return lambda x: -clf.logits(x)[0, index]
+
+
+def invert(clf, target: torch.Tensor, layer: str, method: str, iterations: int = 300,
+           tv_weight: float = 1.0, seed: int = 0, net=None) -> Result:
+    """Feature inversion: an image whose features at ``layer`` match those of ``target``."""
+    size = target.shape[-1]
+    return optimise(feature_loss(clf, layer, target), size, method, iterations, tv_weight, seed=seed, net=net)
+
+
+def maximise(clf, index: int, size: int, method: str, iterations: int = 300, tv_weight: float = 1.0,
+             seed: int = 0, net=None) -> Result:
+    """Activation maximisation: an image that the classifier scores high for class ``index``."""
+    return optimise(class_score(clf, index), size, method, iterations, tv_weight, seed=seed, net=net)
+
+
+#: Kept here for the notebooks that measure inversions; defined with the other scores.
+roughness = evaluate.roughness

@@ -1,0 +1,72 @@
+"""Feature inversion and activation maximisation: the objective falls, the parametrisation shows."""
+import numpy as np
+import pytest
+import torch
+
+from dip_teach import classifier, evaluate, images, inversion
+
+
+@pytest.fixture(scope="module")
+def clf():
+    return classifier.load_offline()
+
+
+def test_roughness_ranks_noise_above_a_smooth_image():
+    rng = np.random.default_rng(0)
+    smooth = np.tile(np.linspace(0, 1, 32, dtype=np.float32)[None, :, None], (32, 1, 3))
+    noise = rng.random((32, 32, 3)).astype(np.float32)
+    a, b = inversion.roughness(smooth), inversion.roughness(noise)
+    assert b["tv"] > 5 * a["tv"] and b["high_freq"] > 0.5 > a["high_freq"]
+
+
+def test_inversion_lowers_the_feature_loss_and_dip_is_smoother(clf):
+    torch.manual_seed(0)
+    x0 = images.to_tensor(images.load("coffee", size=64))
+    pixels = inversion.invert(clf, x0, "conv3", "pixels", iterations=60)
+    dip = inversion.invert(clf, x0, "conv3", "dip", iterations=60, net="tiny")
+    for r in (pixels, dip):
+        assert r.final < 0.6 * r.objective[0], (r.method, r.objective[0], r.final)
+        assert r.image.shape == (64, 64, 3) and 0 <= r.image.min() and r.image.max() <= 1
+    assert inversion.roughness(dip.image)["high_freq"] < inversion.roughness(pixels.image)["high_freq"]
+
+
+def test_maximisation_raises_the_class_score_and_tv_smooths(clf):
+    grey = torch.full((1, 3, 48, 48), 0.5)
+    start = clf.logits(grey)[0, 4].item()
+    pixels = inversion.maximise(clf, 4, 48, "pixels", iterations=40)
+    tv = inversion.maximise(clf, 4, 48, "tv", iterations=40, tv_weight=20.0)
+    assert -pixels.final > start + 1
+    assert inversion.roughness(tv.image)["tv"] < inversion.roughness(pixels.image)["tv"]
+
+
+def test_same_seed_same_result(clf):
+    a = inversion.maximise(clf, 1, 64, "dip", iterations=5, net="tiny", seed=3)
+    b = inversion.maximise(clf, 1, 64, "dip", iterations=5, net="tiny", seed=3)
+    assert np.array_equal(a.image, b.image)
+
+
+def test_unknown_method_is_named():
+    with pytest.raises(ValueError, match="pixels, tv, dip"):
+        inversion.Parametrisation("sgd", 32)
+
+
+def test_masked_and_luminance_psnr():
+    clean = np.full((16, 16, 3), 0.5, np.float32)
+    guess = clean.copy()
+    guess[:8] += 0.1
+    top = np.zeros((16, 16))
+    top[:8] = 1
+    assert evaluate.psnr_masked(guess, clean, top) == pytest.approx(20.0)
+    assert evaluate.psnr_masked(guess, clean, 1 - top) == np.inf
+    # an error only in a 2-pixel border disappears once the border is cropped
+    edge = clean.copy()
+    edge[:2] += 0.2
+    assert evaluate.psnr_luminance(edge, clean, border=2) == np.inf
+    assert evaluate.psnr_luminance(edge, clean, border=0) < 30
+    # green weighs most in luminance
+    g, b = clean.copy(), clean.copy()
+    g[..., 1] += 0.1
+    b[..., 2] += 0.1
+    assert evaluate.psnr_luminance(g, clean, 0) < evaluate.psnr_luminance(b, clean, 0)
+    with pytest.raises(ValueError, match="no pixel"):
+        evaluate.psnr_masked(guess, clean, np.zeros((16, 16)))
