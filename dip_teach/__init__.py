@@ -8,7 +8,8 @@ Modules, in the order data flows through them:
 - :mod:`dip_teach.operators`  forward models y = A(x) + n: noise, masks, downsampling
 - :mod:`dip_teach.priors`     handcrafted priors (Tikhonov, TV, wavelets) and their minimiser
 - :mod:`dip_teach.denoiser`   a learned prior: a small DnCNN (``python -m dip_teach.train_denoiser``)
-- :mod:`dip_teach.nets`       generator networks: the paper's skip network, hourglass, Deep Decoder
+- :mod:`dip_teach.nets`       generator networks: the paper's skip network, hourglass, Deep Decoder, a pixel-MLP control
+- :mod:`dip_teach.architecture`  the skip network scale by scale: shapes, parameters, cost
 - :mod:`dip_teach.fit`        the DIP loop: fit a network's weights to one corrupted image
 - :mod:`dip_teach.stopping`   early stopping: oracle, fixed budget, ES-WMV
 - :mod:`dip_teach.pretrain`   a warm start: generator weights meta-learned on a dataset (Reptile)
@@ -18,6 +19,7 @@ Modules, in the order data flows through them:
 - :mod:`dip_teach.metrics`    PSNR and SSIM
 - :mod:`dip_teach.evaluate`   PSNR on missing pixels, on luminance; how much fine detail an image has
 - :mod:`dip_teach.spectral`   error per frequency band (structure before noise)
+- :mod:`dip_teach.baselines`  the DIP against TV, non-local means and the learned denoiser, on one image
 - :mod:`dip_teach.plots`      one-line figures for notebooks
 - :mod:`dip_teach.live`       widgets that watch a fit while it trains
 - :mod:`dip_teach.exercises`  ``q.check()``, ``q.hint()``, ``q.hint(2)``, ``q.solution()``; how to write one
