@@ -1,21 +1,26 @@
 # Two commands: `make lab` opens the course, `make test` runs every test.
-# Both create .venv on first use and install requirements.txt plus dip_teach into it.
+# Both create .venv on first use and install requirements.txt (which includes dip_teach
+# itself) into it, pinned to the exact versions CI uses by .ci/constraints.txt.
+# `make setup CONSTRAINTS=` installs within requirements.txt's bounds instead.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
+CONSTRAINTS ?= .ci/constraints.txt
 MODE   ?= test
+# `make html` runs the notebooks in lab mode unless MODE is given on the command line
+HTML_MODE := $(if $(filter command line environment,$(origin MODE)),$(MODE),lab)
 
-.PHONY: lab test unit notebooks setup student instructor clean-venv
+.PHONY: lab test unit notebooks setup student instructor clean-venv html demo constraints
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt pyproject.toml $(CONSTRAINTS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -q -r requirements.txt
-	$(PIP) install -q --no-deps -e .
+	$(PIP) install -q -r requirements.txt $(if $(CONSTRAINTS),-c $(CONSTRAINTS))
 	@touch $(STAMP)
 	@echo "environment ready in $(VENV)"
 
+## setup: create .venv and install everything (done by the other targets on first use)
 setup: $(STAMP)
 
 ## lab: open JupyterLab on the course (notebook 00)
@@ -44,3 +49,16 @@ student: $(STAMP)
 ## instructor: copies in instructor/ with the solutions and teacher notes, outputs cleared
 instructor: $(STAMP)
 	$(BIN)/python scripts/make_student.py notebooks --instructor --out instructor
+
+## html: run every notebook (lab mode; `make html MODE=test` for the quick run) into a static site in build/html
+html: $(STAMP)
+	$(BIN)/python scripts/build_html.py --mode $(HTML_MODE) --out build/html
+
+## demo: the workshop app as a standalone page (Voila): pick image and task, Run, watch, Stop
+DEMO_PORT ?= 8866
+demo: $(STAMP)
+	$(BIN)/voila demo/workshop.ipynb --port=$(DEMO_PORT) $(VOILAFLAGS)
+
+## constraints: pin CI (and `make setup`) to exactly what .venv holds now; run after changing requirements.txt
+constraints:
+	$(BIN)/python scripts/freeze_constraints.py > .ci/constraints.txt

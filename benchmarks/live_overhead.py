@@ -1,19 +1,19 @@
-"""How much does watching a fit slow it down? And how fast does Stop stop it?
+"""How much does drawing a dashboard slow its fit down? And how fast does Stop stop it?
 
-Runs the same DIP fit (in its background thread, as in a notebook) three ways,
-interleaved and repeated to spread the noise of a shared machine:
+Runs the same DIP fit in this thread (as a notebook cell does) two ways, interleaved
+and repeated to spread the noise of a shared machine:
 
-* ``none``      no dashboard;
-* ``thread``    a dashboard drawing from its render thread (the default);
-* ``callback``  a dashboard drawing from the training thread, right after an iteration.
+* ``none``  no dashboard (``fit.run()``);
+* ``live``  a live dashboard (``live.watch(fit)``), drawing between iterations;
 
 and prints a Markdown table: wall time, overhead against ``none``, frames drawn and
 the frame rate held. Then it measures the latency from ``stop()`` (what the Stop
-button calls) to the fit halting and to the final frame reaching the widgets.
+button calls, from another thread as the kernel's subshell does) to the fit halting
+and to the final frame reaching the widgets.
 
 The widgets are real ``ipywidgets`` objects without a front end: their PNG bytes are
 made but not sent over a socket (sending a few kB per frame is cheap next to
-encoding them).
+encoding them). ``benchmarks/live_speed.py`` measures the same in JupyterLab.
 
     python benchmarks/live_overhead.py                      # lab mode defaults
     DIP_TEACH_MODE=test python benchmarks/live_overhead.py --iterations 100
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import threading
 import time
 
 from dip_teach import images, live, operators, settings
@@ -39,14 +40,13 @@ def timed(args, how: str) -> dict:
     fit = make_fit(args)
     t0, cpu0 = time.perf_counter(), time.process_time()
     if how == "none":
-        fit.start()
-        fit.wait()
+        fit.run()
         dash = None
         setup = 0.0
     else:
-        dash = live.watch(fit, headless=False, render_in=how, spectral=args.spectral, name=f"bench-{how}")
+        dash = live.watch(fit, headless=False, spectral=args.spectral, name=f"bench-{how}", start=False)
         setup = time.perf_counter() - t0          # building the widgets and figures
-        dash.wait()
+        dash.start()
     wall = time.perf_counter() - t0
     train = fit.history["seconds"][-1]            # the fit's own clock: training only
     cpu = time.process_time() - cpu0
@@ -62,19 +62,23 @@ def timed(args, how: str) -> dict:
 def stop_latency(args, after: float = 2.0) -> dict:
     fit = make_fit(args)
     fit.config.iterations = 10 ** 6           # runs until stopped
-    dash = live.watch(fit, headless=False, name="bench-stop")
-    time.sleep(after)
-    t0 = time.perf_counter()
-    dash.stop()                                # what the Stop button's click handler calls
-    while fit.status not in ("stopped", "finished", "failed"):
-        time.sleep(0.001)
-    halted = time.perf_counter() - t0
-    final = fit.iteration
-    while f"dip-count'>{final}<" not in dash.counter.value:
-        time.sleep(0.001)
-        if time.perf_counter() - t0 > 10:
-            break
-    shown = time.perf_counter() - t0
+    dash = live.watch(fit, headless=False, name="bench-stop", start=False)
+    times = {}
+
+    def click():                               # in a second thread, like the kernel's subshell
+        time.sleep(after)
+        times["t0"] = time.perf_counter()
+        dash.stop()                            # what the Stop button's click handler calls
+        while fit.status not in ("stopped", "finished", "failed"):
+            time.sleep(0.001)
+        times["halted"] = time.perf_counter()
+
+    clicker = threading.Thread(target=click)
+    clicker.start()
+    dash.start()                               # trains here until stopped, then draws the final frame
+    shown = time.perf_counter() - times["t0"]
+    clicker.join()
+    halted = times["halted"] - times["t0"]
     step = fit.history["seconds"][-1] / max(1, fit.iteration)
     dash.close()
     return {"halted": halted, "shown": shown, "step": step}
@@ -92,7 +96,7 @@ def main() -> None:
     settings.configure_threads()
 
     timed(args, "none")                                       # warm-up: imports, first allocations
-    rows = {h: [] for h in ("none", "thread", "callback")}
+    rows = {h: [] for h in ("none", "live")}
     for _ in range(args.repeats):
         for how in rows:
             rows[how].append(timed(args, how))

@@ -23,7 +23,6 @@ import argparse
 import json
 import math
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -243,35 +242,28 @@ def save_gif(path: Path, fit: Fit, min_side: int = 256) -> None:
 
 
 # -------------------------------------------------------------------- run
-class ProgressBar:
-    """A progress bar on stderr: one line redrawn 10 times a second on a terminal,
-    a new line every 10% when the output goes to a file or a pipe."""
+class Progress:
+    """The fit's progress as a ``tqdm`` bar on stderr: iterations, it/s, time left and the
+    PSNR of the averaged output so far. Redrawn 10 times a second on a terminal, every
+    10 s when stderr goes to a file or a pipe (a log then gets a few lines, not thousands)."""
 
-    def __init__(self, total: int, stream=sys.stderr):
-        self.total, self.stream, self.last = total, stream, 0.0
-        self.tty = hasattr(stream, "isatty") and stream.isatty()
+    def __init__(self, total: int, stream=None):
+        from tqdm import tqdm
 
-    def __call__(self, fit: Fit) -> None:
-        now = time.perf_counter()
-        if self.tty:
-            if now - self.last < 0.1 and fit.iteration < self.total:
-                return
-        elif fit.iteration * 10 // self.total == (fit.iteration - 1) * 10 // self.total:
-            return
-        self.last = now
-        done = fit.iteration / self.total
-        bar = "#" * int(30 * done) + "." * (30 - int(30 * done))
-        rate = fit.iteration / max(fit.seconds, 1e-9)
+        stream = stream or sys.stderr
+        tty = hasattr(stream, "isatty") and stream.isatty()
+        self.bar = tqdm(total=total, file=stream, unit="it", desc="DIP", mininterval=0.1 if tty else 10.0,
+                        dynamic_ncols=tty, ascii=not tty)
+        self.done = 0
+
+    def __call__(self, fit: Fit) -> None:       # a fit callback: runs in the training thread
         key = "psnr_clean_avg" if fit.clean is not None else "psnr_obs_avg"
-        value = fit.history[key][-1]
-        end = "" if self.tty else "\n"
-        self.stream.write(f"\r[{bar}] {fit.iteration}/{self.total}  {value:5.2f} dB  {rate:5.1f} it/s {end}")
-        self.stream.flush()
+        self.bar.set_postfix_str(f"{fit.history[key][-1]:5.2f} dB", refresh=False)
+        self.bar.update(fit.iteration - self.done)
+        self.done = fit.iteration
 
     def close(self) -> None:
-        if self.tty:
-            self.stream.write("\n")
-        self.stream.flush()
+        self.bar.close()
 
 
 def run(args) -> dict:
@@ -287,7 +279,7 @@ def run(args) -> dict:
                        iterations=args.iterations or settings.iterations(FULL_BUDGET[args.task]),
                        snapshots=max(settings.get_mode().snapshots, 24))
     fit = Fit(op, y, clean=clean, config=config)
-    bar = None if args.quiet else ProgressBar(fit.config.iterations)
+    bar = None if args.quiet else Progress(fit.config.iterations)
     if bar:
         fit.add_callback(bar)
     fit.start()

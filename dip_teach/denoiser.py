@@ -241,6 +241,65 @@ def evaluate(net: DnCNN, pairs: list[tuple[str, torch.Tensor, torch.Tensor]]) ->
     return float(np.mean([metrics.psnr(denoise(net, noisy), clean) for _, clean, noisy in pairs]))
 
 
+# --------------------------------------------------------------- fair comparison
+#: The natural photos of the ``test`` split: what the learned prior is meant for.
+PHOTOS = ("astronaut", "coffee", "chelsea", "camera")
+#: The kit's drawn test images, unlike anything in the training set.
+DRAWN = ("cartoon", "texture")
+#: TV weights searched (scikit-image's units), the grid of notebook 02's comparison.
+TV_WEIGHTS = np.geomspace(0.01, 0.64, 13)
+
+
+def handcrafted(noisy, clean) -> dict[str, np.ndarray]:
+    """The handcrafted baselines of notebook 02, each at its best: TV and non-local means.
+
+    * ``"TV"``: scikit-image's Chambolle TV with the tightened stopping rule of
+      :func:`dip_teach.priors.skimage_tv` (the default stops up to 0.9 dB short), at the
+      *oracle* weight: the best of :data:`TV_WEIGHTS` by PSNR to ``clean``. A generous
+      baseline: no practitioner has the clean image.
+    * ``"NLM"``: :func:`dip_teach.priors.skimage_nlm`, non-local means with the noise
+      level estimated from the image.
+
+    ``noisy`` and ``clean`` are arrays ``(H, W, C)`` or tensors ``(1, C, H, W)``; the
+    outputs are arrays.
+    """
+    from . import priors
+
+    y, x = images.to_array(noisy), images.to_array(clean)
+    tv = priors.sweep(lambda w: priors.skimage_tv(y, w), TV_WEIGHTS, x).best
+    return {"TV": tv, "NLM": priors.skimage_nlm(y)}
+
+
+def compare(net: DnCNN, sigma: float, size: int | None = None, names=PHOTOS + DRAWN, seeds=(0, 1, 2),
+            label: str = "DnCNN") -> dict[str, dict[str, float]]:
+    """PSNR (dB) of the noisy input, TV, NLM and ``net`` per test image, averaged over noise seeds.
+
+    Every method sees exactly the same noisy images (:func:`test_set` with each seed).
+    Quality claims in the course are means over at least three noise draws, hence ``seeds``.
+
+    Returns
+    -------
+    dict
+        ``{image name: {"noisy": dB, "TV": dB, "NLM": dB, label: dB}}``.
+    """
+    rows: dict[str, dict[str, list[float]]] = {}
+    for seed in seeds:
+        for name, x, y in test_set(sigma, size=size, names=list(names), seed=100 * seed):
+            out = {"noisy": images.to_array(y), **handcrafted(y, x), label: denoise(net, images.to_array(y))}
+            row = rows.setdefault(name, {m: [] for m in out})
+            for m, img in out.items():
+                row[m].append(metrics.psnr(img, x))
+    return {n: {m: float(np.mean(v)) for m, v in r.items()} for n, r in rows.items()}
+
+
+def mean_over(rows: dict[str, dict[str, float]], names=PHOTOS) -> dict[str, float]:
+    """Mean PSNR per method over the images ``names`` of a :func:`compare` table."""
+    picked = [rows[n] for n in names if n in rows]
+    if not picked:
+        raise ValueError(f"none of {list(names)} is in the table (it has {list(rows)})")
+    return {m: float(np.mean([r[m] for r in picked])) for m in picked[0]}
+
+
 # ----------------------------------------------------------------------------- train
 def train(net: DnCNN, sigma: float = 25, steps: int = 1000, batch_size: int = 32, patch_size: int = 40,
           lr: float = 1e-3, eval_every: int = 100, test_pairs=None, pool: list[torch.Tensor] | None = None,

@@ -217,7 +217,7 @@ class FitControl:
         self._thread: threading.Thread | None = None
 
     def pause(self) -> None:
-        """Pause after the current iteration (the thread waits, the kernel stays free)."""
+        """Pause after the current iteration (the loop waits; call from another thread)."""
         if self.status == "running":
             self._running.clear()
             self.status = "paused"

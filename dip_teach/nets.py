@@ -19,6 +19,11 @@ produce noise. Two families live here:
     Heckel & Hand (2019): no convolutions wider than 1x1, no encoder. Each layer is
     ``upsample x2 -> conv 1x1 -> ReLU -> BatchNorm``; the input is a small random
     tensor ``2**(layers-1)`` times smaller than the image.
+``pixel_mlp``
+    A control experiment, not a restoration network: the same small MLP applied to
+    every pixel's input vector on its own (``conv 1x1 -> BatchNorm -> LeakyReLU`` per
+    layer, no upsampling, no neighbours). It can fit any image, but nothing in it
+    links a pixel to the next one, so it has no reason to prefer natural images.
 
 All convolutions use reflection padding; the output goes through a sigmoid so the
 image lies in ``[0, 1]``.
@@ -46,12 +51,12 @@ class NetConfig:
     Attributes
     ----------
     kind : str
-        ``"skip"`` (encoder-decoder, hourglass when every skip width is 0) or
-        ``"deep_decoder"``.
+        ``"skip"`` (encoder-decoder, hourglass when every skip width is 0),
+        ``"deep_decoder"`` or ``"pixel_mlp"``.
     down : tuple of int
         Encoder channels per scale (``skip`` only); its length is the number of scales.
     up : tuple of int
-        Decoder channels per scale; for ``deep_decoder`` the width of each layer.
+        Decoder channels per scale; for ``deep_decoder`` and ``pixel_mlp`` the width of each layer.
     skip : tuple of int
         Channels of the 1x1 skip branch per scale (0 = no skip at that scale).
     upsample : str
@@ -75,8 +80,8 @@ class NetConfig:
     reg_noise_std: float = 1 / 30
 
     def __post_init__(self):
-        if self.kind not in ("skip", "deep_decoder"):
-            raise ValueError(f"kind must be 'skip' or 'deep_decoder', got {self.kind!r}")
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {', '.join(map(repr, KINDS))}, got {self.kind!r}")
         if self.upsample not in ("bilinear", "nearest", "bicubic"):
             raise ValueError(f"upsample must be 'bilinear', 'nearest' or 'bicubic', got {self.upsample!r}")
         if self.kind == "skip" and not (len(self.down) == len(self.up) == len(self.skip) >= 1):
@@ -97,6 +102,10 @@ class NetConfig:
     def size_multiple(self) -> int:
         """Image sides must divide by this (each scale halves the image)."""
         return 2 ** len(self.up) if self.kind == "skip" else self.input_factor
+
+
+#: The generator families :func:`build` knows.
+KINDS = ("skip", "deep_decoder", "pixel_mlp")
 
 
 def _widths(n: int, scales: int = 5) -> tuple[int, ...]:
@@ -122,6 +131,9 @@ PRESETS: dict[str, NetConfig] = {
     "hourglass": NetConfig(skip=_widths(0)),
     "deep_decoder": NetConfig(kind="deep_decoder", down=(), skip=(), up=_widths(64, 6),
                               upsample="bilinear", kernel=1, lr=0.01),
+    # the control of notebook 05: as many layers as the tiny net has convolutions per scale, no space
+    "pixel_mlp": NetConfig(kind="pixel_mlp", down=(), skip=(), up=_widths(64, 3), kernel=1, lr=0.01,
+                           reg_noise_std=0.0),
 }
 
 
@@ -224,6 +236,30 @@ class DeepDecoder(nn.Module):
         return self.body(z)
 
 
+class PixelMLP(nn.Module):
+    """The same MLP on every pixel: ``conv 1x1 -> BatchNorm -> LeakyReLU`` per layer, then a sigmoid.
+
+    Each output pixel depends only on the input vector at that pixel, so shuffling the
+    target's pixels (and the input's with them) changes nothing for this network: the
+    control that shows what the convolutions of the skip network contribute.
+    """
+
+    def __init__(self, config: NetConfig, in_channels: int, out_channels: int):
+        super().__init__()
+        layers: list[nn.Module] = []
+        cin = in_channels
+        for width in config.up:
+            layers.append(conv_bn_act(cin, width, 1))
+            cin = width
+        layers += [nn.Conv2d(cin, out_channels, 1), nn.Sigmoid()]
+        self.body = nn.Sequential(*layers)
+        self.config = config
+        self.in_channels = in_channels
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.body(z)
+
+
 def build(preset: str | NetConfig | None = None, in_channels: int = 32, out_channels: int = 3) -> nn.Module:
     """Build a generator from a preset name or a :class:`NetConfig`.
 
@@ -231,7 +267,7 @@ def build(preset: str | NetConfig | None = None, in_channels: int = 32, out_chan
     ----------
     preset : str or NetConfig, optional
         One of :data:`PRESETS` (``"tiny"``, ``"lab"``, ``"paper"``, ``"hourglass"``,
-        ``"deep_decoder"``); ``None`` takes the run mode's default.
+        ``"deep_decoder"``, ``"pixel_mlp"``); ``None`` takes the run mode's default.
     in_channels : int
         Channels of the network input ``z`` (32 in the paper; 2 for a meshgrid).
     out_channels : int
@@ -243,7 +279,7 @@ def build(preset: str | NetConfig | None = None, in_channels: int = 32, out_chan
         The network, with its config as ``net.config``.
     """
     config = get_config(preset)
-    cls = SkipNet if config.kind == "skip" else DeepDecoder
+    cls = {"skip": SkipNet, "deep_decoder": DeepDecoder, "pixel_mlp": PixelMLP}[config.kind]
     return cls(config, in_channels, out_channels)
 
 

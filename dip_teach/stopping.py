@@ -16,7 +16,9 @@ Where to stop is the whole game:
     started to chase the noise. Stop once ``patience`` iterations have passed without
     a new minimum, and return the output at the minimum. Needs no clean image.
 
-:func:`compare` shows how far each stops from the oracle peak.
+:func:`compare` shows how far each stops from the oracle peak. :func:`record_variance`
+and :func:`fire_point` replay ES-WMV with other windows and patiences on one fit (a sweep
+for the price of one fit).
 
 Example
 -------
@@ -29,7 +31,7 @@ Example
 from __future__ import annotations
 
 import math
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Sequence
 
 import torch
 
@@ -105,6 +107,66 @@ class ESWMV:
 
     def __repr__(self) -> str:
         return f"ESWMV(window={self.window}, patience={self.patience})"
+
+
+def record_variance(fit, windows: Sequence[int] | None = None) -> dict[int, ESWMV]:
+    """Attach ES-WMVs that never fire to ``fit``: they record whole variance curves, one per window.
+
+    Parameters
+    ----------
+    fit : dip_teach.fit.Fit
+        A fit that has not run yet.
+    windows : sequence of int, optional
+        The windows ``W`` to record; default the run mode's (``[settings.iterations(100)]``).
+
+    Returns
+    -------
+    dict
+        Window -> :class:`ESWMV`, whose ``variances`` hold ``(iteration, VAR)`` for every
+        iteration once its window is full; :func:`fire_point` then says where any
+        patience would have stopped. Costs one window of images per entry and a few
+        array operations per iteration.
+    """
+    never = 10**9                       # a patience no fit reaches: the criterion only records
+    crits = [ESWMV(window=w, patience=never) for w in windows] if windows else [ESWMV(patience=never)]
+    crits = {c.window: c for c in crits}
+
+    def after_iteration(f) -> None:
+        out = f.latest()
+        if out is not None:
+            frame = torch.from_numpy(out)
+            for crit in crits.values():
+                crit.update(f.iteration, frame)
+
+    fit.add_callback(after_iteration)
+    return crits
+
+
+def fire_point(variances, patience: int) -> tuple[int | None, int | None]:
+    """Where ES-WMV with this ``patience`` stops on a recorded variance curve.
+
+    Parameters
+    ----------
+    variances : list of (iteration, variance)
+        ``ESWMV.variances`` of a criterion that never fired (see :func:`record_variance`).
+    patience : int
+        Iterations without a new minimum before firing.
+
+    Returns
+    -------
+    (best_iteration, fired_at)
+        The iteration it picks (the minimum so far when it fires, else the overall
+        minimum) and the iteration it fires at (None if it never would have).
+    """
+    if patience < 1:
+        raise ValueError(f"patience must be >= 1, got {patience}")
+    best_it, best_var = None, math.inf
+    for it, var in variances:
+        if var < best_var:
+            best_it, best_var = it, var
+        elif it - best_it >= patience:
+            return best_it, it
+    return best_it, None
 
 
 # ------------------------------------------------------------- on a history

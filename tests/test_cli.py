@@ -47,6 +47,14 @@ def test_denoise_writes_the_report_and_pictures(tmp_path, capsys):
         assert im.n_frames > 5
 
 
+def test_progress_bar_counts_the_iterations(tmp_path, capsys):
+    fast = [a for a in FAST if a != "--quiet"]
+    code, _, err = run_cli(capsys, "denoise", "coffee", "--out", tmp_path / "run", *fast)
+    assert code == 0
+    last = err.strip().splitlines()[-1]                # the bar as tqdm left it when the fit ended
+    assert "30/30" in last and "dB" in last and "it/s" in last, err
+
+
 def test_noisy_image_without_ground_truth(tmp_path, capsys):
     clean = images.load("coffee", size=64)
     noisy = images.to_array(operators.Denoising(25).corrupt(clean, seed=1))

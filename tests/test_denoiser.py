@@ -145,3 +145,26 @@ def test_cli_trains_and_writes(tmp_path, capsys):
     assert "step     2/2" in capsys.readouterr().out
     assert train_denoiser.main(args + ["--overwrite"]) == 0
     torch.set_num_threads(threads)
+
+
+def test_handcrafted_baselines_are_notebook_02s_at_their_best():
+    from dip_teach import priors
+
+    (_, x, y), = denoiser.test_set(25, size=32, names=["coffee"])
+    out = denoiser.handcrafted(y, x)
+    ya, xa = images.to_array(y), images.to_array(x)
+    tv_psnrs = [metrics.psnr(priors.skimage_tv(ya, w), xa) for w in denoiser.TV_WEIGHTS]
+    assert metrics.psnr(out["TV"], xa) == pytest.approx(max(tv_psnrs))          # the oracle weight
+    assert metrics.psnr(out["TV"], xa) > min(tv_psnrs) + 1                       # and the weight matters
+    assert np.allclose(out["NLM"], priors.skimage_nlm(ya))
+
+
+def test_compare_averages_over_noise_draws_and_groups_images(shipped):
+    rows = denoiser.compare(shipped, 25, size=32, names=["coffee", "cartoon"], seeds=(0, 1))
+    assert set(rows) == {"coffee", "cartoon"} and set(rows["coffee"]) == {"noisy", "TV", "NLM", "DnCNN"}
+    one = denoiser.compare(shipped, 25, size=32, names=["coffee"], seeds=(0,))["coffee"]
+    two = denoiser.compare(shipped, 25, size=32, names=["coffee"], seeds=(1,))["coffee"]
+    assert rows["coffee"]["DnCNN"] == pytest.approx((one["DnCNN"] + two["DnCNN"]) / 2)
+    assert denoiser.mean_over(rows, ["coffee"]) == rows["coffee"]
+    with pytest.raises(ValueError, match="none of"):
+        denoiser.mean_over(rows, ["astronaut"])

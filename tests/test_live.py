@@ -338,6 +338,24 @@ def test_start_button_or_wait_trains_an_idle_fit():
     assert live.watch(other, headless=False, start=False).wait().iterations == 20
 
 
+def test_start_clicked_beside_another_training_fit_does_not_train_in_the_click_thread():
+    idle = FakeFit(iterations=30)
+    waiting = live.watch(idle, headless=False, start=False, name="waiting")
+    busy = FakeFit(iterations=100_000, delay=0.002)
+    dash = live.watch(busy, headless=False, start=False)
+
+    def click_start_then_stop():                   # both clicks arrive in the subshell's thread
+        waiting.start_btn.click()
+        dash.stop_btn.click()
+
+    thread = meanwhile(lambda: busy.iteration > 5, click_start_then_stop)
+    dash.start()
+    joined(thread)
+    assert idle.status == "idle" and "once it has ended" in waiting.error.value
+    waiting.start_btn.click()                      # now, in the main thread, it trains
+    assert idle.status == "finished" and not waiting.error.value
+
+
 def test_snapshot_slider_shows_earlier_outputs_during_and_after_training():
     fit = FakeFit(iterations=300, delay=0.003)
     log = {}
@@ -366,6 +384,16 @@ def test_throttle_keeps_drawing_within_its_budget():
     t = core.Throttle(min_interval=0.25, budget=0.5)
     t.spent(0.001), t.spent(0.001)
     assert t.next_at - time.perf_counter() > 0.2   # never faster than min_interval
+
+
+def test_a_kernel_without_subshells_says_how_to_stop(monkeypatch):
+    from dip_teach.live import clicks
+
+    monkeypatch.setattr(clicks, "_FAILED", "this kernel has no subshells (ipykernel < 7)")
+    monkeypatch.setattr(core, "_kernel_shell", lambda: SimpleNamespace())
+    dash = live.watch(FakeFit(iterations=5), headless=False)
+    assert "interrupt button" in dash.error.value and "ipykernel" in dash.error.value
+    assert dash.fit.status == "finished"           # the fit itself trains all the same
 
 
 # -------------------------------------------------------------------- headless

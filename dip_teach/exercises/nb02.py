@@ -143,3 +143,112 @@ noise_doubles = Choice(
           "With more noise the data term of the true image grows (it is about sigma^2 per pixel)."],
     explanation="Noisier data deserve less trust: the prior's weight grows, roughly with sigma.",
 )
+
+
+# ------------------------------------------------------- predictions inside the sections
+big_weight = Choice(
+    "big_weight",
+    "Predict: TV with a weight more than 10 times the best one. What does the astronaut look like?",
+    options={
+        "a": "still noisy: the weight only decides how fast the loop converges",
+        "b": "flat patches with sharp edges: the noise is gone, and so are texture and soft shading",
+        "c": "blurred everywhere, like a Gaussian blur",
+    },
+    correct="b",
+    why={"a": "the weight changes the minimiser itself, not only the path to it",
+         "c": "that is what a large Tikhonov weight does; TV charges an edge only for its height, so it keeps "
+              "sharp edges and flattens the rest"},
+    hint="Which images have the smallest total variation?",
+    explanation="Trusting the prior too much erases everything the prior does not believe in.",
+)
+
+cartoon_or_texture = Choice(
+    "cartoon_or_texture",
+    "Predict: each prior at its best weight, same noise. On which image does TV gain the most dB over the "
+    "noisy input?",
+    options={"a": "the cartoon", "b": "the texture", "c": "about the same on both"},
+    correct="a",
+    why={"b": "TV believes in flat patches; a fine grating is the opposite, and TV cannot tell it from noise",
+         "c": "a prior helps exactly where its belief about images is true"},
+    hint="Which of the two images is made of flat patches and sharp edges?",
+    explanation="The cartoon is exactly what TV believes in; the texture is what it flattens.",
+)
+
+
+# ------------------------------------------------------- the discrepancy principle
+#: The weights the discrepancy exercise chooses from (increasing).
+DISCREPANCY_WEIGHTS = [0.0125, 0.025, 0.05, 0.1, 0.2, 0.4, 0.8]
+
+
+def _reference_discrepancy(noisy, op, weights, sigma):
+    chosen = weights[0]
+    for w in weights:
+        x = priors.restore(noisy, op, "tv", w, iterations=100).x
+        if ((x - noisy) ** 2).mean().item() <= (sigma / 255) ** 2:
+            chosen = w
+    return chosen
+
+
+@lru_cache(maxsize=None)
+def _residuals(sigma: float) -> tuple[float, ...]:
+    noisy, _, op = weight_problem()
+    return tuple(((priors.restore(noisy, op, "tv", w, iterations=100).x - noisy) ** 2).mean().item()
+                 for w in DISCREPANCY_WEIGHTS)
+
+
+def _rule(limit: float) -> float:
+    """The largest weight whose residual is at most ``limit`` (the smallest weight if none)."""
+    ok = [w for w, r in zip(DISCREPANCY_WEIGHTS, _residuals(25)) if r <= limit]
+    return ok[-1] if ok else DISCREPANCY_WEIGHTS[0]
+
+
+def _check_discrepancy(answer) -> None:
+    if not callable(answer):
+        raise Incorrect(f"pass the function itself, not a {type(answer).__name__}")
+    noisy, _, op = weight_problem()
+    got = answer(noisy, op, list(DISCREPANCY_WEIGHTS), 25)
+    try:
+        got = float(got)
+    except (TypeError, ValueError):
+        raise Incorrect(f"return one weight (a number) from the list, not a {type(got).__name__}") from None
+    if got not in DISCREPANCY_WEIGHTS:
+        raise Incorrect("return one of the weights you were given, not a value of your own")
+    right = _rule((25 / 255) ** 2)
+    if got == right:
+        return
+    if got == _rule(25 ** 2) or got == _rule(25 / 255):
+        raise Incorrect("you chose too large a weight: compare the mean squared residual with sigma^2 on the "
+                        "[0, 1] scale, (sigma / 255) ** 2 (a 0-255 sigma, or a missing square, lets every weight pass)")
+    if got == _rule(25 ** 2 / 255):
+        raise Incorrect("off by a factor 255: divide sigma by 255 before squaring")
+    way = "larger" if got > right else "smaller"
+    raise Incorrect(f"your weight is {way} than the rule gives: keep the *largest* weight whose mean squared "
+                    "residual mean((x - y)^2) is still at most sigma^2")
+
+
+discrepancy = Question(
+    "discrepancy",
+    "Write `discrepancy_weight(noisy, op, weights, sigma)`: restore `noisy` with TV (priors.restore(noisy, op, "
+    "'tv', w, iterations=100)) for each weight in the increasing list `weights`, and return the largest weight "
+    "whose residual mean((x - noisy)^2) is at most the noise variance (sigma on the 0-255 scale).",
+    checker=_check_discrepancy,
+    hint=["A restoration should differ from the noisy image by about the noise: no more (it would be erasing "
+          "the image), no less (it would be keeping noise). Convert sigma to the [0, 1] scale first.",
+          "Loop over the weights; for each, x = priors.restore(...).x and r = ((x - noisy) ** 2).mean().item(); "
+          "remember w whenever r <= (sigma / 255) ** 2; return the last one remembered."],
+    solution="""
+    def discrepancy_weight(noisy, op, weights, sigma):
+        chosen = weights[0]
+        for w in weights:
+            x = priors.restore(noisy, op, "tv", w, iterations=100).x
+            if ((x - noisy) ** 2).mean().item() <= (sigma / 255) ** 2:
+                chosen = w             # still within the noise: a larger weight is allowed
+        return chosen
+    """,
+    right=example(lambda: _reference_discrepancy),
+    wrong=[mistake(example(lambda: (lambda noisy, op, weights, sigma: weights[-1])), says="too large"),
+           mistake(example(lambda: (lambda noisy, op, weights, sigma: weights[0])), says="smaller"),
+           mistake(example(lambda: (lambda noisy, op, weights, sigma: 0.1234)), says="one of the weights")],
+    explanation="The discrepancy principle needs only sigma, not the clean image; it tends to pick a weight "
+                "somewhat larger than the oracle's.",
+)

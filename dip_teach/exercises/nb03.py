@@ -127,3 +127,123 @@ data_cost = Question(
            mistake(example(lambda: _epochs_of_shipped_net() / denoiser.load_pretrained().history["patch_size"]),
                    says="squaring")],
 )
+
+
+# ------------------------------------------------------- predictions inside the sections
+worst_image = Choice(
+    "worst_image",
+    "Predict: on which test image will the learned denoiser do worst compared with TV?",
+    options={"a": "the astronaut (a portrait)", "b": "the cartoon (flat colours, sharp edges)",
+             "c": "the coffee cup (a photo)"},
+    correct="b",
+    why={"a": "a photo is what the training images are: rockets, tissue, a retina, coins, textures",
+         "c": "a photo is what the training images are: the net is at home there"},
+    hint="Which test image looks least like the eight training images?",
+    explanation="Nothing in the training set looks like a drawn cartoon, and it is TV's ideal image.",
+)
+
+higher_noise = Choice(
+    "higher_noise",
+    "Predict: the net trained at sigma 25 gets an image with sigma 50. What does its output look like?",
+    options={"a": "as clean as at sigma 25: a denoiser removes noise, whatever its level",
+             "b": "grainy: it removes about as much noise as it learned to expect, and leaves the rest",
+             "c": "black: the net breaks down outside its training range"},
+    correct="b",
+    why={"a": "it never saw noise that strong: it learned one noise distribution, sigma 25",
+         "c": "nothing breaks; a ReLU network continues smoothly, it just predicts the noise it knows"},
+    hint="The net learned to predict noise of one size. What does it predict when the noise is twice as big?",
+    explanation="A learned prior knows the noise of its training set as much as its images.",
+)
+
+
+# ------------------------------------------------------- one training step, in code
+def _step_net() -> denoiser.DnCNN:
+    torch.manual_seed(0)
+    net = denoiser.DnCNN(channels=3, width=8, depth=2)
+    with torch.no_grad():
+        net.body[-1].weight.normal_(0, 0.05)   # the last layer starts at zero; give it something to learn
+    return net
+
+
+def _training_step(target: str = "noise", zero_grad: bool = True, step: bool = True):
+    """One step of residual learning (the reference), or a typical slip of it: the clean image
+    as the target, no ``opt.zero_grad()``, no ``opt.step()``."""
+    def run(net, opt, clean, noise):
+        loss = torch.nn.functional.mse_loss(net(clean + noise), noise if target == "noise" else clean)
+        if zero_grad:
+            opt.zero_grad()
+        loss.backward()
+        if step:
+            opt.step()
+        return loss.item()
+    return run
+
+
+_reference_step = _training_step()
+
+
+def _batches(n: int = 2):
+    """The fixed batches of clean patches and noise the checker trains on."""
+    g = torch.Generator().manual_seed(3)
+    return [(torch.rand(4, 3, 16, 16, generator=g), torch.randn(4, 3, 16, 16, generator=g) * (25 / 255))
+            for _ in range(n)]
+
+
+def _run_steps(step_fn):
+    net = _step_net()
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    return net, [step_fn(net, opt, clean, noise) for clean, noise in _batches()]
+
+
+def _check_train_step(answer) -> None:
+    if not callable(answer):
+        raise Incorrect(f"pass the function itself, train_step, not a {type(answer).__name__}")
+    ref_net, ref_losses = _run_steps(_reference_step)
+    net, losses = _run_steps(answer)
+    if any(loss is None for loss in losses):
+        raise Incorrect("train_step returned None: return loss.item()")
+    if isinstance(losses[0], torch.Tensor):
+        losses = [float(loss) for loss in losses]
+    before = _step_net()
+    params = lambda m: torch.cat([p.detach().flatten() for p in m.parameters()])  # noqa: E731
+    if torch.allclose(params(net), params(before)):
+        raise Incorrect("the weights never changed: call opt.step() after loss.backward()")
+    if abs(losses[0] - ref_losses[0]) > 1e-5 * max(1.0, abs(ref_losses[0])):
+        clean, noise = _batches(1)[0]
+        with torch.no_grad():
+            to_clean = torch.nn.functional.mse_loss(_step_net()(clean + noise), clean).item()
+        if abs(losses[0] - to_clean) < 1e-5 * max(1.0, to_clean):
+            raise Incorrect("your loss compares the output with the clean image; with residual learning the "
+                            "net predicts the noise, so the target is the noise")
+        raise Incorrect("the first step's loss differs from mse_loss(net(clean + noise), noise): check the input "
+                        "(clean + noise) and the target (noise)")
+    if not torch.allclose(params(net), params(ref_net), rtol=1e-4, atol=1e-6):
+        raise Incorrect("the first loss is right but the weights after two steps are not: zero the gradients "
+                        "(opt.zero_grad()) before each backward, or they add up from step to step")
+
+
+train_step = Question(
+    "train_step",
+    "Write `train_step(net, opt, clean, noise)`: one step of residual learning on a batch. Make the noisy "
+    "batch, compute the mean squared error between the net's output and the noise, take an optimiser step, "
+    "and return the loss as a float.",
+    checker=_check_train_step,
+    hint=["Four lines: the noisy input, the loss against the right target, the gradients, the update "
+          "(do not forget to clear the old gradients).",
+          "noisy = clean + noise; loss = torch.nn.functional.mse_loss(net(noisy), noise); opt.zero_grad(); "
+          "loss.backward(); opt.step(); return loss.item()."],
+    solution="""
+    def train_step(net, opt, clean, noise):
+        noisy = clean + noise
+        loss = torch.nn.functional.mse_loss(net(noisy), noise)   # the target is the noise
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss.item()
+    """,
+    right=example(lambda: _reference_step),
+    wrong=[mistake(example(lambda: _training_step(zero_grad=False)), says="zero the gradients"),
+           mistake(example(lambda: _training_step(target="clean")), says="target is the noise"),
+           mistake(example(lambda: _training_step(step=False)), says="opt.step()")],
+    explanation="That is all of denoiser.train, minus the patch sampling and the learning-rate schedule.",
+)

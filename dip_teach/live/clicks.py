@@ -129,3 +129,12 @@ def training():
 def is_training() -> bool:
     """True while a live view trains (in any thread)."""
     return _TRAINING > 0
+
+
+def busy_elsewhere() -> bool:
+    """True in a click handler that runs beside a fit training in the main thread.
+
+    Such a handler must not train a fit itself: it would run in the subshell's thread,
+    beside the other fit (two teams of torch threads), and hold up every other click.
+    """
+    return is_training() and threading.current_thread() is not threading.main_thread()

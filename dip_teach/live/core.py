@@ -373,6 +373,10 @@ class LiveView:
             with self._lock:
                 self.widget = self._build()
             clicks.route(self.widget)
+            why = clicks.why_not()
+            if why and _kernel_shell() is not None:
+                self._show_note(f"The buttons answer only once the cell has ended here ({why}); the kernel's "
+                                "interrupt button stops the fit and keeps its best result.")
             for fit in self.fits:
                 fit.add_callback(self._after_iteration)
 
@@ -433,7 +437,14 @@ class LiveView:
             return self.run()
         if self._trainer is not None:
             return self        # a click on Start while this view trains (another thread): nothing to do
+        busy_note = "Another live fit is training in a cell; press Start once it has ended."
+        if clicks.busy_elsewhere():
+            self._show_note(busy_note)
+            return self
+        if busy_note in str(getattr(getattr(self, "error", None), "value", "")):
+            self._show_note("")
         self._trainer = threading.current_thread()
+        self.render()          # the first frame pays one-off costs (fonts, axes) before the fit's clock starts
         try:
             with clicks.training():
                 self._drive()
@@ -575,6 +586,12 @@ class LiveView:
 
     def _show_error(self, err: BaseException, title: str) -> None:
         """Subclasses put :func:`error_html` somewhere visible."""
+
+    def _show_note(self, text: str) -> None:
+        """A grey line under the view (in its error box, which the subclasses make)."""
+        box = getattr(self, "error", None)
+        if box is not None:
+            box.value = f"<small style='color:#555'><i>{html.escape(text)}</i></small>" if text else ""
 
     def _check_failures(self) -> None:
         """Show each failed fit's exception once."""

@@ -105,6 +105,10 @@ class ParameterPanel:
             if self.dashboard is not None:
                 self.dashboard.stop()
             return self.dashboard
+        if clicks.busy_elsewhere():
+            self.error.value = ("<small style='color:#555'><i>Another live fit is training in a cell; "
+                                "press Run once it has ended.</i></small>")
+            return self.dashboard
         self._trainer = threading.current_thread()
         try:
             while True:

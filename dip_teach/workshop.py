@@ -1,0 +1,114 @@
+"""The workshop app: pick an image and a task, press Run, watch the fit learn, press Stop.
+
+``make demo`` serves ``demo/workshop.ipynb`` with Voila as a page without code, for a
+speaker on a projector; the notebook's one cell is::
+
+    from dip_teach import workshop
+    app = workshop.app()     # a name, not a bare call: a bare call would show the app twice
+
+It is the parameter panel of :mod:`dip_teach.live.panel` with a choice of task
+(denoising, inpainting, super-resolution) and its one knob (noise level, fraction
+of missing pixels, zoom factor); every Run builds a fresh fit and shows the live
+dashboard, with Pause and Stop, under the controls.
+"""
+from __future__ import annotations
+
+from . import images, operators, settings
+from .live.core import show
+from .live.panel import ParameterPanel
+
+#: task -> (label of its knob, options of the knob, default, the paper's iteration budget)
+TASKS = {
+    "denoise": ("noise sigma", [5, 10, 15, 25, 35, 50, 75], 25, 3000),
+    "inpaint": ("% missing", [10, 30, 50, 70, 90], 50, 5000),
+    "superres": ("zoom factor", [2, 4, 8], 4, 2000),
+}
+
+
+def corrupt(task: str, clean, knob: float, seed: int = 0):
+    """``(operator, observation)`` for ``task`` applied to the clean image.
+
+    ``knob`` is the noise sigma (0-255 scale), the percentage of missing pixels, or the
+    zoom factor, as in :data:`TASKS`.
+    """
+    if task == "denoise":
+        op = operators.Denoising(sigma=float(knob))
+        return op, op.corrupt(clean, seed=seed)
+    if task == "inpaint":
+        op = operators.Inpainting(operators.pixel_mask(clean.shape[:2], missing=knob / 100, seed=seed))
+        return op, op.corrupt(clean)
+    if task == "superres":
+        op = operators.Downsampling(int(knob))
+        return op, op.corrupt(clean)
+    raise ValueError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
+
+
+class WorkshopPanel(ParameterPanel):
+    """The parameter panel with a task to choose (see the module docstring)."""
+
+    kind = "workshop"
+
+    def __init__(self, image: str = "astronaut", task: str = "denoise", iterations: int | None = None, **kwargs):
+        if task not in TASKS:
+            raise ValueError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
+        self.task = task
+        self.knobs = {name: spec[2] for name, spec in TASKS.items()}
+        if iterations is None:
+            iterations = settings.iterations(TASKS[task][3])
+        super().__init__(image, iterations=iterations, **kwargs)
+
+    def _build(self):
+        import ipywidgets as w
+
+        style = {"description_width": "110px"}
+        names = images.catalogue_names()
+        self.image_w = w.Dropdown(options=names, value=self.values["image"], description="image", style=style)
+        self.task_w = w.ToggleButtons(options=list(TASKS), value=self.task, description="task", style=style)
+        self.knob_w = {name: w.SelectionSlider(options=opts, value=default, description=label, style=style)
+                       for name, (label, opts, default, _) in TASKS.items()}
+        self.iter_w = w.BoundedIntText(value=self.values["iterations"], min=1, max=100_000,
+                                       description="iterations", style=style)
+        self.knob_box = w.Box([self.knob_w[self.task]])
+        self.task_w.observe(self._on_task, names="value")
+        self.run_btn = w.Button(description="Run", icon="play", button_style="success")
+        self.run_btn.add_class("dip-run")
+        self.run_btn.on_click(lambda _: self.run())
+        self.error = w.HTML()
+        self.error.add_class("dip-error")
+        self.area = w.VBox()
+        controls = w.VBox([self.image_w, self.task_w, self.knob_box, self.iter_w, self.run_btn])
+        return w.VBox([w.HTML("<h2>Deep Image Prior: restore a picture with an untrained network</h2>"),
+                       controls, self.error, self.area])
+
+    def _on_task(self, change) -> None:
+        """A new task brings its own knob and the paper's budget for it, scaled by the run mode."""
+        self.knob_box.children = [self.knob_w[change["new"]]]
+        self.iter_w.value = settings.iterations(TASKS[change["new"]][3])
+
+    def _read(self) -> dict:
+        v = dict(self.values, task=self.task, knob=self.knobs[self.task])
+        if self.widget is not None:
+            task = self.task_w.value
+            v.update(image=self.image_w.value, task=task, knob=self.knob_w[task].value,
+                     iterations=int(self.iter_w.value))
+        return v
+
+    def make_fit(self, values: dict | None = None):
+        """The fit the current settings describe (not started)."""
+        from .fit import Fit, FitConfig
+
+        v = self._read() if values is None else values
+        clean = images.load(v["image"], size=self.size)
+        op, y = corrupt(v["task"], clean, v["knob"], seed=self.seed)
+        config = FitConfig(net=v["preset"], lr=v["lr"], iterations=v["iterations"], seed=self.seed)
+        return Fit(op, y, clean=clean, config=config)
+
+
+def app(image: str = "astronaut", task: str = "denoise", *, headless: bool | None = False,
+        **kwargs) -> WorkshopPanel:
+    """Show the workshop app. Live by default: Voila, its one user, is always a front end."""
+    p = WorkshopPanel(image, task, headless=headless, **kwargs)
+    if p.headless:
+        p.run()
+    show(p)
+    return p
