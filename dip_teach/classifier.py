@@ -291,7 +291,7 @@ def load(prefer: str = "alexnet", download: bool | None = None, url: str = ALEXN
             return clf
         except WeightsUnavailable as err:
             clf = load_offline()
-            log(f"offline path: {err}; using {clf.note}")
+            log(f"offline path: could not load ImageNet AlexNet, {err}; using {clf.note}")
             return clf
     clf = load_offline()
     log(f"offline path: {clf.note}")

@@ -89,11 +89,13 @@ class Parametrisation:
         Generator preset for ``"dip"``; default: the run mode's.
     """
 
-    def __init__(self, method: str, size: int, seed: int = 0, net=None):
+    def __init__(self, method: str, size: int, seed: int = 0, net=None, reg_noise_std: float = 0.0):
         if method not in METHODS:
             raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
         self.method = method
+        self.reg_noise_std = float(reg_noise_std)
         g = torch.Generator().manual_seed(seed)
+        self._noise = torch.Generator().manual_seed(seed + 1)
         if method == "dip":
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(seed)
@@ -105,9 +107,17 @@ class Parametrisation:
             self.x = (0.5 + 0.02 * torch.randn((1, 3, size, size), generator=g)).requires_grad_(True)
             self.params = [self.x]
 
-    def image(self) -> torch.Tensor:
-        """The current image ``(1, 3, H, W)`` in ``[0, 1]`` (differentiable)."""
-        return self.net(self.z) if self.method == "dip" else self.x
+    def image(self, perturb: bool = False) -> torch.Tensor:
+        """The current image ``(1, 3, H, W)`` in ``[0, 1]`` (differentiable).
+
+        ``perturb`` adds the paper's input noise to ``z`` (``reg_noise_std``) for a training step.
+        """
+        if self.method != "dip":
+            return self.x
+        z = self.z
+        if perturb and self.reg_noise_std > 0:
+            z = z + self.reg_noise_std * torch.randn(z.shape, generator=self._noise)
+        return self.net(z)
 
     def after_step(self) -> None:
         """Keep pixels in ``[0, 1]`` (a generator's sigmoid does that by itself)."""
@@ -118,18 +128,20 @@ class Parametrisation:
 
 def optimise(objective: Callable[[torch.Tensor], torch.Tensor], size: int, method: str,
              iterations: int = 300, tv_weight: float = 0.0, lr: float | None = None, seed: int = 0,
-             net=None) -> Result:
+             net=None, reg_noise_std: float = 0.0) -> Result:
     """Minimise ``objective(image) + tv_weight * TV(image)`` over the chosen parametrisation.
 
-    ``tv_weight`` is used only by ``method="tv"``. Returns the image of the last
-    iteration (the objective keeps falling; there is no clean image to pick a best by).
+    ``tv_weight`` is used only by ``method="tv"``, ``reg_noise_std`` (noise added to the
+    generator's input at every step, 1/30 in the paper) only by ``"dip"``. Returns the
+    image of the last iteration (the objective keeps falling; there is no clean image
+    to pick a best by).
     """
-    p = Parametrisation(method, size, seed=seed, net=net)
+    p = Parametrisation(method, size, seed=seed, net=net, reg_noise_std=reg_noise_std)
     opt = torch.optim.Adam(p.params, lr=LR[method] if lr is None else lr)
     out = Result(image=np.zeros((size, size, 3), np.float32), method=method)
     t0 = time.perf_counter()
     for _ in range(int(iterations)):
-        img = p.image()
+        img = p.image(perturb=True)
         value = objective(img)
         loss = value + tv_weight * priors.total_variation(img) if method == "tv" else value
         opt.zero_grad(set_to_none=True)
