@@ -42,13 +42,11 @@ BM3D_NOTE = (
     "two restarts averaged."
 )
 
-#: TV weights (scikit-image's units) searched for the oracle TV, as in notebook 02.
-TV_WEIGHTS = np.geomspace(0.01, 0.64, 13)
-
-
 def tv_oracle(noisy: np.ndarray, clean: np.ndarray) -> np.ndarray:
-    """Chambolle TV at the weight with the best PSNR to ``clean`` (an oracle choice)."""
-    return priors.sweep(lambda w: priors.skimage_tv(noisy, w), TV_WEIGHTS, clean).best
+    """Chambolle TV at the weight with the best PSNR to ``clean`` (an oracle choice), as in notebook 03."""
+    from . import denoiser
+
+    return denoiser.tv_oracle(noisy, clean)
 
 
 def nlm(noisy: np.ndarray, clean: np.ndarray | None = None) -> np.ndarray:
