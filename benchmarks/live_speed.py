@@ -2,19 +2,24 @@
 
 Starts JupyterLab on loopback (``lab`` mode), opens a notebook in Debian's Chromium
 (Playwright) and runs it with Run > Run All Cells, as a student does. The notebook
-alternates, in one kernel, the same fit run headless (``fit.run()`` in the cell) and
-live (``live.watch(fit)`` with Chromium drawing the dashboard), ``--repeats`` times
-each; then the same for the race (four fits). Speeds are steady-state iterations per
-second from each fit's own clock (its first ``SKIP`` iterations left out). Then
-``--repeats`` live fits are stopped with a click on Stop while the next cell waits in
-the queue; the script measures, on the machine's one clock, the time from the click
-to the fit's last iteration, to the next cell starting, and to the counter in the
-browser freezing.
+runs, in one kernel, the same fit headless (``fit.run()`` in the cell) and live
+(``live.watch(fit)`` with Chromium drawing the dashboard), ``--repeats`` times each, in
+balanced order (headless-live, live-headless, ...) so that a machine that speeds up or
+slows down during the run favours neither; then the same for the race (four fits).
+Speeds are steady-state iterations per second from each fit's own clock (its first
+``SKIP`` iterations left out). Then ``--repeats`` live fits are stopped with a click on
+Stop while the next cell waits in the queue; the script measures, on the machine's one
+clock, the time from the click to the fit's last iteration, to the next cell starting,
+and to the counter in the browser freezing.
+
+While a timed fit trains, the script only scrolls the live view into sight once and
+then watches a results file: it does not query the page, which would cost the browser
+(and so the fit) CPU time that a student's browser does not spend.
 
 Prints a Markdown table. Run it alone, on a quiet machine (or under a shared lock):
 
     python benchmarks/live_speed.py                   # coffee 128x128, lab net
-    python benchmarks/live_speed.py --iterations 200 --repeats 3
+    python benchmarks/live_speed.py --iterations 400 --repeats 4
 """
 from __future__ import annotations
 
@@ -23,6 +28,7 @@ import json
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -50,13 +56,13 @@ def record(**row):
         f.write(json.dumps(row) + "\\n")
 print(settings.format_report())"""
 
-HEADLESS_FIT = """h = make({n}); h.run(); record(kind="dashboard", how="headless", rate=rate(h))"""
+HEADLESS_FIT = """t0 = time.time(); h = make({n}); h.run(); record(kind="dashboard", how="headless", rate=rate(h), t0=t0, t1=time.time())"""
 LIVE_FIT = """\
-d = live.watch(make({n}), name="speed")
+t0 = time.time(); d = live.watch(make({n}), name="speed")
 record(kind="dashboard", how="live", rate=rate(d.fit), display=(d.frames.seconds + d.curves.seconds) / d.fit.seconds,
-       frames=d.frames.frames)"""
-HEADLESS_RACE = """r = live.race("coffee", iterations={m}, headless=True, name="race-h"); record(kind="race", how="headless", rate=rate(r.fits[0]))"""
-LIVE_RACE = """r = live.race("coffee", iterations={m}, name="race-live"); record(kind="race", how="live", rate=rate(r.fits[0]))"""
+       frames=d.frames.frames, t0=t0, t1=time.time())"""
+HEADLESS_RACE = """t0 = time.time(); r = live.race("coffee", iterations={m}, headless=True, name="race-h"); record(kind="race", how="headless", rate=rate(r.fits[0]), t0=t0, t1=time.time())"""
+LIVE_RACE = """t0 = time.time(); r = live.race("coffee", iterations={m}, name="race-live"); record(kind="race", how="live", rate=rate(r.fits[0]), t0=t0, t1=time.time())"""
 STOP_FIT = """\
 # stop test {k}
 last = []
@@ -71,12 +77,14 @@ def notebook(args):
     import nbformat
 
     cells = [("setup", SETUP.format(skip=SKIP))]
-    for _ in range(args.repeats):
-        cells += [("headless", HEADLESS_FIT.format(n=args.iterations)), ("live", LIVE_FIT.format(n=args.iterations))]
-    for _ in range(args.repeats):
-        cells += [("headless", HEADLESS_RACE.format(m=args.race_iterations)),
-                  ("live", LIVE_RACE.format(m=args.race_iterations))]
-    for k in range(1, args.repeats + 1):
+    views = [(args.repeats, HEADLESS_FIT.format(n=args.iterations), LIVE_FIT.format(n=args.iterations)),
+             (args.race_repeats, HEADLESS_RACE.format(m=args.race_iterations),
+              LIVE_RACE.format(m=args.race_iterations))]
+    for repeats, headless, live in views:
+        for r in range(repeats):
+            pair = [("headless", headless), ("live", live)]
+            cells += pair if r % 2 == 0 else pair[::-1]     # balanced order: drift favours neither
+    for k in range(1, args.stops + 1):
         cells += [("stop", STOP_FIT.format(k=k)), ("after", AFTER_STOP.format(k=k))]
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -84,22 +92,77 @@ def notebook(args):
     return nb, [kind for kind, _ in cells]
 
 
+class CpuSampler:
+    """CPU seconds used so far by the kernel, the Jupyter server and the browser, sampled
+    every ``interval`` seconds in a thread: how many cores each took during a fit says
+    where a live view's cost goes, whatever the machine's speed did meanwhile."""
+
+    def __init__(self, interval: float = 0.25):
+        self.interval, self.samples = interval, []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    @staticmethod
+    def group(proc) -> str:
+        cmd = " ".join(proc.info["cmdline"] or [])
+        if "ipykernel" in cmd:
+            return "kernel"
+        if "jupyter" in cmd and "lab" in cmd:
+            return "server"
+        if "chrom" in (proc.info["name"] or "") or "chrom" in cmd:
+            return "browser"
+        return "other"
+
+    def _run(self) -> None:
+        import psutil
+
+        while not self._stop.is_set():
+            now, used = time.time(), {}
+            for proc in psutil.process_iter(["name", "cmdline", "cpu_times"]):
+                times = proc.info["cpu_times"]
+                if times is not None:
+                    key = self.group(proc)
+                    used[key] = used.get(key, 0.0) + times.user + times.system
+            self.samples.append((now, used))
+            time.sleep(self.interval)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def cores(self, t0: float, t1: float) -> dict[str, float]:
+        """Cores used by each group between two times (the nearest samples)."""
+        a = min(self.samples, key=lambda s: abs(s[0] - t0))
+        b = min(self.samples, key=lambda s: abs(s[0] - t1))
+        dt = b[0] - a[0]
+        return {k: (b[1].get(k, 0.0) - a[1].get(k, 0.0)) / dt for k in ("kernel", "server", "browser")} if dt > 0 else {}
+
+
 def drive(args) -> list[dict]:
     """Run the notebook in the browser, keeping each live view on screen as a student
     would; click Stop in each stop test. Returns the rows the kernel recorded."""
     nb, plan = notebook(args)
     stops = []
-    with tempfile.TemporaryDirectory() as tmp, \
+    with tempfile.TemporaryDirectory() as tmp, CpuSampler() as cpu, \
             jupyterlab(Path(tmp), {"speed.ipynb": nb}, mode="lab") as lab, chromium() as page:
+        results = Path(lab["root"]) / "results.jsonl"
+
+        def recorded() -> int:
+            return sum(1 for _ in results.open()) if results.exists() else 0
+
         open_notebook(page, lab, "speed.ipynb")
         run_all_from_menu(page)
         cells = page.locator(".jp-Notebook .jp-CodeCell")
+        rows_due = 0         # rows results.jsonl holds once the cells so far have run
         for i, kind in enumerate(plan):
             cell = cells.nth(i)
             if kind == "live":
                 until(lambda: cell.locator(".dip-iteration").count() > 0, 1800, f"live cell {i} to start")
                 cell.locator(".dip-iteration").first.scroll_into_view_if_needed()
-                until(lambda: not queued(cell), 1800, f"live cell {i} to end")
             elif kind == "stop":
                 until(lambda: cell.locator(".dip-iteration").count() > 0, 1800, f"stop cell {i} to start")
                 cell.locator(".dip-iteration").first.scroll_into_view_if_needed()
@@ -115,10 +178,13 @@ def drive(args) -> list[dict]:
                         changed, value = time.time(), now
                     time.sleep(0.02)
                 stops.append((clicked, changed - clicked))
-        results = Path(lab["root"]) / "results.jsonl"
-        until(lambda: results.exists() and sum(1 for _ in results.open()) >= 5 * args.repeats, 300,
-              "the last results")
+            if kind in ("headless", "live", "after"):
+                rows_due += 1    # timed cells: wait on the results file, not on the page
+                until(lambda: recorded() >= rows_due, 1800, f"cell {i} to record its result", step=0.5)
         rows = [json.loads(line) for line in results.open()]
+    for row in rows:
+        if "t0" in row:    # the first second (widgets made, first frame) is left out, as SKIP does for rates
+            row["cores"] = cpu.cores(row["t0"] + 1.0, row["t1"])
     for row in (r for r in rows if r["kind"] == "stop"):
         row["click"], row["frozen"] = stops[row["k"] - 1]
     return rows
@@ -128,13 +194,21 @@ def table(rows) -> str:
     def rates(kind, how):
         return [r["rate"] for r in rows if r["kind"] == kind and r["how"] == how]
 
-    lines = ["| view | headless it/s | live it/s | live / headless |", "|---|---|---|---|"]
+    lines = ["| view | headless it/s | live it/s | live / headless (mean, median) |", "|---|---|---|---|"]
     for kind in ("dashboard", "race"):
         h, lv = rates(kind, "headless"), rates(kind, "live")
         ratios = [b / a for a, b in zip(h, lv)]
         lines.append(f"| {kind} | {statistics.mean(h):.1f} ({', '.join(f'{v:.1f}' for v in h)}) "
                      f"| {statistics.mean(lv):.1f} ({', '.join(f'{v:.1f}' for v in lv)}) "
-                     f"| {statistics.mean(ratios):.2f} ({', '.join(f'{v:.2f}' for v in ratios)}) |")
+                     f"| {statistics.mean(ratios):.2f}, {statistics.median(ratios):.2f} "
+                     f"({', '.join(f'{v:.2f}' for v in ratios)}) |")
+    lines += ["", "Cores used while the fits train (mean over the runs; 2 cores in all):", "",
+              "| view | run | kernel | Jupyter server | browser |", "|---|---|---|---|---|"]
+    for kind in ("dashboard", "race"):
+        for how in ("headless", "live"):
+            cores = [r["cores"] for r in rows if r["kind"] == kind and r["how"] == how and r.get("cores")]
+            lines.append(f"| {kind} | {how} | " + " | ".join(
+                f"{statistics.mean(c[k] for c in cores):.2f}" for k in ("kernel", "server", "browser")) + " |")
     live_rows = [r for r in rows if r["kind"] == "dashboard" and r["how"] == "live"]
     display = [r["display"] for r in live_rows]
     lines.append("")
@@ -155,14 +229,16 @@ def table(rows) -> str:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--iterations", type=int, default=300, help="iterations of each dashboard fit")
+    parser.add_argument("--iterations", type=int, default=200, help="iterations of each dashboard fit")
     parser.add_argument("--race-iterations", type=int, default=100, help="iterations of each race fit")
-    parser.add_argument("--repeats", type=int, default=3, help="headless/live pairs and stop tests")
+    parser.add_argument("--repeats", type=int, default=8, help="headless/live pairs of dashboard fits")
+    parser.add_argument("--race-repeats", type=int, default=4, help="headless/live pairs of races")
+    parser.add_argument("--stops", type=int, default=3, help="Stop clicks timed under Run All")
     args = parser.parse_args(argv)
     t0 = time.time()
     rows = drive(args)
     print(f"coffee, lab mode (dashboard 128x128, race 64x64, lab net), JupyterLab + Chromium on this machine; "
-          f"{args.repeats} alternating headless/live pairs in one kernel ({time.time() - t0:.0f} s in all)\n")
+          f"{args.repeats} dashboard and {args.race_repeats} race headless/live pairs in balanced order in one kernel ({time.time() - t0:.0f} s in all)\n")
     print(table(rows))
 
 

@@ -348,10 +348,12 @@ class LiveView:
     kind = "view"
 
     #: Seconds between updates of the cheap parts (counter, buttons) when no frame is due.
-    TICK = 0.5
+    #: Every update is a message the browser must lay out, and on a 2-core laptop the
+    #: browser's work is taken from the fit: once a second is enough for a counter.
+    TICK = 1.0
 
     def __init__(self, fits, *, headless: bool | None = None, name: str | None = None, fps: float = 4.0,
-                 max_overhead: float = 0.03, curve_interval: float = 1.0):
+                 max_overhead: float = 0.03, curve_interval: float = 2.0):
         self.fits = list(fits)
         self.headless = is_headless(headless)
         self.key = name or self.kind
