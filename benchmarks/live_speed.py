@@ -6,6 +6,8 @@ runs, in one kernel, the same fit headless (``fit.run()`` in the cell) and live
 (``live.watch(fit)`` with Chromium drawing the dashboard), ``--repeats`` times each, in
 balanced order (headless-live, live-headless, ...) so that a machine that speeds up or
 slows down during the run favours neither; then the same for the race (four fits).
+The parameter panel trains on a click of its Run button, so after Run All the script
+clicks Run and a button that runs the same fit headless, in turn.
 Speeds are steady-state iterations per second from each fit's own clock (its first
 ``SKIP`` iterations left out). Then ``--repeats`` live fits are stopped with a click on
 Stop while the next cell waits in the queue; the script measures, on the machine's one
@@ -70,6 +72,25 @@ s = make(100_000)
 s.add_callback(lambda f: last.append(time.time()))
 d = live.watch(s, name="stop")"""
 AFTER_STOP = """record(kind="stop", k={k}, next_cell=time.time(), last_iteration=last[-1], status=s.status, iteration=s.iteration)"""
+# The panel trains on a click (its Run button), not in a cell, so it is timed after Run All:
+# the script clicks Run, and a "headless" button of this benchmark that runs the same fit
+# without a view, in balanced order; both record their rate when the fit ends.
+PANEL = """\
+import ipywidgets
+p = live.panel("coffee", sigma=25, iterations={n})
+_run_once = p._run_once
+def _timed_run_once():
+    t0 = time.time(); d = _run_once()
+    record(kind="panel", how="live", rate=rate(d.fit), t0=t0, t1=time.time())
+    return d
+p._run_once = _timed_run_once
+def _headless(_):
+    t0 = time.time(); f = p.make_fit(); f.run()
+    record(kind="panel", how="headless", rate=rate(f), t0=t0, t1=time.time())
+headless_button = ipywidgets.Button(description="same fit, headless")
+headless_button.add_class("bench-headless")
+headless_button.on_click(_headless)
+display(headless_button)"""
 
 
 def notebook(args):
@@ -86,6 +107,8 @@ def notebook(args):
             cells += pair if r % 2 == 0 else pair[::-1]     # balanced order: drift favours neither
     for k in range(1, args.stops + 1):
         cells += [("stop", STOP_FIT.format(k=k)), ("after", AFTER_STOP.format(k=k))]
+    if args.panel_repeats:
+        cells.append(("panel", PANEL.format(n=args.iterations)))
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.cells = [nbformat.v4.new_code_cell(code) for _, code in cells]
@@ -117,12 +140,11 @@ class CpuSampler:
         import psutil
 
         while not self._stop.is_set():
-            now, used = time.time(), {}
+            now, used = time.time(), {}       # pid -> (group, CPU seconds so far)
             for proc in psutil.process_iter(["name", "cmdline", "cpu_times"]):
                 times = proc.info["cpu_times"]
                 if times is not None:
-                    key = self.group(proc)
-                    used[key] = used.get(key, 0.0) + times.user + times.system
+                    used[proc.pid] = (self.group(proc), times.user + times.system)
             self.samples.append((now, used))
             time.sleep(self.interval)
 
@@ -135,11 +157,20 @@ class CpuSampler:
         self._thread.join()
 
     def cores(self, t0: float, t1: float) -> dict[str, float]:
-        """Cores used by each group between two times (the nearest samples)."""
-        a = min(self.samples, key=lambda s: abs(s[0] - t0))
-        b = min(self.samples, key=lambda s: abs(s[0] - t1))
-        dt = b[0] - a[0]
-        return {k: (b[1].get(k, 0.0) - a[1].get(k, 0.0)) / dt for k in ("kernel", "server", "browser")} if dt > 0 else {}
+        """Cores used by each group between two times (the samples just inside them).
+
+        Only processes alive at both samples count, so one that starts or ends meanwhile
+        (a browser helper, the kernel at shutdown) cannot make a total jump.
+        """
+        inside = [s for s in self.samples if t0 <= s[0] <= t1]
+        if len(inside) < 2:
+            return {}
+        (ta, a), (tb, b) = inside[0], inside[-1]
+        cores = {"kernel": 0.0, "server": 0.0, "browser": 0.0}
+        for pid, (group, seconds) in b.items():
+            if pid in a and group in cores:
+                cores[group] += (seconds - a[pid][1]) / (tb - ta)
+        return cores
 
 
 def drive(args) -> list[dict]:
@@ -181,6 +212,17 @@ def drive(args) -> list[dict]:
             if kind in ("headless", "live", "after"):
                 rows_due += 1    # timed cells: wait on the results file, not on the page
                 until(lambda: recorded() >= rows_due, 1800, f"cell {i} to record its result", step=0.5)
+        if args.panel_repeats:      # Run All is over: click the panel's Run and the headless button in turn
+            panel = cells.nth(plan.index("panel"))
+            until(lambda: panel.locator("button.dip-run").is_visible(), 60, "the panel")
+            for r in range(args.panel_repeats):
+                for how in ("headless", "live") if r % 2 == 0 else ("live", "headless"):
+                    panel.locator("button.bench-headless" if how == "headless" else "button.dip-run").click()
+                    if how == "live":
+                        until(lambda: panel.locator(".dip-iteration").count() > 0, 120, "the panel's fit to start")
+                        panel.locator(".dip-iteration").first.scroll_into_view_if_needed()
+                    rows_due += 1
+                    until(lambda: recorded() >= rows_due, 1800, f"the panel's {how} fit", step=0.5)
         rows = [json.loads(line) for line in results.open()]
     for row in rows:
         if "t0" in row:    # the first second (widgets made, first frame) is left out, as SKIP does for rates
@@ -195,7 +237,7 @@ def table(rows) -> str:
         return [r["rate"] for r in rows if r["kind"] == kind and r["how"] == how]
 
     lines = ["| view | headless it/s | live it/s | live / headless (mean, median) |", "|---|---|---|---|"]
-    for kind in ("dashboard", "race"):
+    for kind in [k for k in ("dashboard", "race", "panel") if rates(k, "live")]:
         h, lv = rates(kind, "headless"), rates(kind, "live")
         ratios = [b / a for a, b in zip(h, lv)]
         lines.append(f"| {kind} | {statistics.mean(h):.1f} ({', '.join(f'{v:.1f}' for v in h)}) "
@@ -204,7 +246,7 @@ def table(rows) -> str:
                      f"({', '.join(f'{v:.2f}' for v in ratios)}) |")
     lines += ["", "Cores used while the fits train (mean over the runs; 2 cores in all):", "",
               "| view | run | kernel | Jupyter server | browser |", "|---|---|---|---|---|"]
-    for kind in ("dashboard", "race"):
+    for kind in [k for k in ("dashboard", "race", "panel") if rates(k, "live")]:
         for how in ("headless", "live"):
             cores = [r["cores"] for r in rows if r["kind"] == kind and r["how"] == how and r.get("cores")]
             lines.append(f"| {kind} | {how} | " + " | ".join(
@@ -234,11 +276,12 @@ def main(argv=None) -> None:
     parser.add_argument("--repeats", type=int, default=8, help="headless/live pairs of dashboard fits")
     parser.add_argument("--race-repeats", type=int, default=4, help="headless/live pairs of races")
     parser.add_argument("--stops", type=int, default=3, help="Stop clicks timed under Run All")
+    parser.add_argument("--panel-repeats", type=int, default=2, help="headless/live pairs of the panel's fit")
     args = parser.parse_args(argv)
     t0 = time.time()
     rows = drive(args)
     print(f"coffee, lab mode (dashboard 128x128, race 64x64, lab net), JupyterLab + Chromium on this machine; "
-          f"{args.repeats} dashboard and {args.race_repeats} race headless/live pairs in balanced order in one kernel ({time.time() - t0:.0f} s in all)\n")
+          f"{args.repeats} dashboard, {args.race_repeats} race and {args.panel_repeats} panel headless/live pairs in balanced order in one kernel ({time.time() - t0:.0f} s in all)\n")
     print(table(rows))
 
 
