@@ -250,7 +250,9 @@ def to_array(t: torch.Tensor) -> np.ndarray:
         t = t[0]
     if t.dim() != 3:
         raise ImageError(f"expected a (1, C, H, W) or (C, H, W) tensor, got shape {tuple(t.shape)}")
-    return np.ascontiguousarray(t.float().clamp(0, 1).cpu().numpy().transpose(1, 2, 0))
+    # clipped in numpy, not torch: on a busy 2-core machine a small torch op waits for a
+    # team of threads (milliseconds), and live views call this between iterations
+    return np.ascontiguousarray(np.clip(t.float().cpu().numpy().transpose(1, 2, 0), 0.0, 1.0))
 
 
 def to_uint8(img: np.ndarray) -> np.ndarray:

@@ -53,8 +53,9 @@ def residual(fit, output: np.ndarray, gain: float = 4.0) -> np.ndarray:
     y = fit.observation
     x = torch.from_numpy(np.ascontiguousarray(output.transpose(2, 0, 1)))[None].to(y.device, y.dtype)
     with torch.no_grad():
-        r = fit.operator.forward(x) - y
-    r = r[0].float().cpu().numpy().transpose(1, 2, 0)
+        ax = fit.operator.forward(x)
+    # the rest in numpy: small torch ops cost milliseconds between iterations on a busy CPU
+    r = ax[0].float().cpu().numpy().transpose(1, 2, 0) - y[0].float().cpu().numpy().transpose(1, 2, 0)
     return np.clip(0.5 + gain * r, 0.0, 1.0)
 
 
