@@ -48,11 +48,15 @@ def new_bar(iterable: Iterable | None = None, total: int | None = None, desc: st
 
 
 def log_line(log: Callable[[str], None], line: str) -> None:
-    """``log(line)`` (``print`` or any logger) without breaking a text bar: bars step aside meanwhile."""
+    """``log(line)`` (``print`` or any logger) without breaking a text bar: bars step aside meanwhile.
+
+    Standard output is flushed at once, so a table piped to a file grows row by row.
+    """
     from tqdm import tqdm
 
     with tqdm.external_write_mode():
         log(line)
+        sys.stdout.flush()
 
 
 class FitBar:
