@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from dip_teach import images, nets, operators, settings  # noqa: E402
 from dip_teach.fit import Fit, FitConfig  # noqa: E402
 from dip_teach.metrics import psnr  # noqa: E402
+from dip_teach.progress import log_line, new_bar  # noqa: E402
 
 
 def conv_ceiling(size: int, channels: int = 128, repeats: int = 5) -> float:
@@ -152,15 +153,17 @@ def main(argv=None) -> None:
     rows = []
     print("| preset | image | noisy dB | s/step | GFLOP/s (% ceiling) | best raw dB @ it | best avg dB @ it | "
           "time to best avg | ES-WMV dB @ it |\n|---|---|---|---|---|---|---|---|---|")
-    for image in args.images.split(","):          # presets side by side, so load changes hit both
-        for preset in args.presets.split(","):
-            r = run_fit(preset, image, args.size, int(budgets.get(preset, 1000)), patience=args.patience)
-            rows.append(r)
-            flag = "" if r["peak_inside"] else " (still rising)"
-            print(f"| {preset} | {image} | {r['noisy']:.2f} | {r['s_step']:.3f} | {r['gflops']:.0f} "
-                  f"({100 * r['gflops'] / ceiling:.0f}%) | {r['raw_best']:.2f} @ {r['raw_iter']} | "
-                  f"{r['avg_best']:.2f} @ {r['avg_iter']}{flag} | {r['avg_seconds']:.0f} s | "
-                  f"{r['stopped_psnr']:.2f} @ {r['stopped_iter']} |", flush=True)
+    # presets side by side per image, so load changes hit both; the bar goes to stderr
+    cases = [(image, preset) for image in args.images.split(",") for preset in args.presets.split(",")]
+    for image, preset in (bar := new_bar(cases, desc="fits", unit="fit")):
+        bar.set_postfix_str(f"{preset} on {image}")
+        r = run_fit(preset, image, args.size, int(budgets.get(preset, 1000)), patience=args.patience)
+        rows.append(r)
+        flag = "" if r["peak_inside"] else " (still rising)"
+        log_line(print, f"| {preset} | {image} | {r['noisy']:.2f} | {r['s_step']:.3f} | {r['gflops']:.0f} "
+                        f"({100 * r['gflops'] / ceiling:.0f}%) | {r['raw_best']:.2f} @ {r['raw_iter']} | "
+                        f"{r['avg_best']:.2f} @ {r['avg_iter']}{flag} | {r['avg_seconds']:.0f} s | "
+                        f"{r['stopped_psnr']:.2f} @ {r['stopped_iter']} |")
 
     print("\n| preset | mean best avg dB | mean time to best avg | mean s/step |\n|---|---|---|---|")
     means = {}

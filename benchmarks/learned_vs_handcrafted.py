@@ -16,6 +16,7 @@ import time
 import torch
 
 from dip_teach import denoiser
+from dip_teach.progress import log_line, new_bar
 
 
 def main() -> None:
@@ -33,13 +34,13 @@ def main() -> None:
           f"mean PSNR (dB) over 3 noise draws\n")
     print(f"| images | sigma | noisy | TV (oracle weight) | NLM | {label} | lead over the best handcrafted |")
     print("|---|---:|---:|---:|---:|---:|---:|")
-    for sigma in args.sigmas:
+    for sigma in new_bar(args.sigmas, desc="noise levels", unit="sigma"):     # the bar goes to stderr
         rows = denoiser.compare(net, sigma, size=args.size, label=label)
         for group, names in (("4 photos", denoiser.PHOTOS), ("cartoon+texture", denoiser.DRAWN)):
             m = denoiser.mean_over(rows, names)
             lead = m[label] - max(m["TV"], m["NLM"])
-            print(f"| {group} | {sigma:g} | {m['noisy']:.2f} | {m['TV']:.2f} | {m['NLM']:.2f} | {m[label]:.2f} "
-                  f"| {lead:+.2f} |", flush=True)
+            log_line(print, f"| {group} | {sigma:g} | {m['noisy']:.2f} | {m['TV']:.2f} | {m['NLM']:.2f} "
+                            f"| {m[label]:.2f} | {lead:+.2f} |")
     print(f"\n{time.perf_counter() - start:.0f} s")
 
 

@@ -22,6 +22,7 @@ Modules, in the order data flows through them:
 - :mod:`dip_teach.baselines`  the DIP against TV, non-local means and the learned denoiser, on one image
 - :mod:`dip_teach.plots`      one-line figures for notebooks
 - :mod:`dip_teach.live`       widgets that watch a fit while it trains
+- :mod:`dip_teach.progress`   tqdm progress bars for long work (fits, training, benchmarks)
 - :mod:`dip_teach.exercises`  ``q.check()``, ``q.hint()``, ``q.hint(2)``, ``q.solution()``; how to write one
 - :mod:`dip_teach.cli`        ``python -m dip_teach denoise|inpaint|superres ...``
 """

@@ -30,6 +30,7 @@ import torch
 
 from . import images, nets, operators, settings
 from .fit import Fit, FitConfig
+from .progress import FitBar
 from .images import ImageError
 from .metrics import psnr
 
@@ -242,30 +243,6 @@ def save_gif(path: Path, fit: Fit, min_side: int = 256) -> None:
 
 
 # -------------------------------------------------------------------- run
-class Progress:
-    """The fit's progress as a ``tqdm`` bar on stderr: iterations, it/s, time left and the
-    PSNR of the averaged output so far. Redrawn 10 times a second on a terminal, every
-    10 s when stderr goes to a file or a pipe (a log then gets a few lines, not thousands)."""
-
-    def __init__(self, total: int, stream=None):
-        from tqdm import tqdm
-
-        stream = stream or sys.stderr
-        tty = hasattr(stream, "isatty") and stream.isatty()
-        self.bar = tqdm(total=total, file=stream, unit="it", desc="DIP", mininterval=0.1 if tty else 10.0,
-                        dynamic_ncols=tty, ascii=not tty)
-        self.done = 0
-
-    def __call__(self, fit: Fit) -> None:       # a fit callback: runs in the training thread
-        key = "psnr_clean_avg" if fit.clean is not None else "psnr_obs_avg"
-        self.bar.set_postfix_str(f"{fit.history[key][-1]:5.2f} dB", refresh=False)
-        self.bar.update(fit.iteration - self.done)
-        self.done = fit.iteration
-
-    def close(self) -> None:
-        self.bar.close()
-
-
 def run(args) -> dict:
     if args.mode:
         settings.set_mode(args.mode)
@@ -279,21 +256,23 @@ def run(args) -> dict:
                        iterations=args.iterations or settings.iterations(FULL_BUDGET[args.task]),
                        snapshots=max(settings.get_mode().snapshots, 24))
     fit = Fit(op, y, clean=clean, config=config)
-    bar = None if args.quiet else Progress(fit.config.iterations)
+    bar = None if args.quiet else FitBar(fit.config.iterations)
     if bar:
         fit.add_callback(bar)
     fit.start()
     try:
-        while fit.status in ("running", "paused"):
-            try:
-                fit.wait(timeout=0.2)
-            except TimeoutError:
-                pass
-    except KeyboardInterrupt:              # Ctrl-C: stop early, keep what was learned
-        fit.stop()
-    result = fit.wait()
-    if bar:
-        bar.close()
+        try:
+            while fit.status in ("running", "paused"):
+                try:
+                    fit.wait(timeout=0.2)
+                except TimeoutError:
+                    pass
+        except KeyboardInterrupt:          # Ctrl-C: stop early, keep what was learned
+            fit.stop()
+        result = fit.wait()
+    finally:                               # the bar ends on its last count, also after an error
+        if bar:
+            bar.close()
     if result is None:
         raise UsageError("stopped before the first iteration; nothing to write")
     best = fit.best.image if fit.best is not None else result.image

@@ -40,6 +40,7 @@ import torch.nn.functional as F
 
 from . import images, metrics, settings
 from .operators import check_sigma
+from .progress import log_line, new_bar
 
 #: The weights that ship with the kit (trained at sigma 25 on the train split).
 PRETRAINED = images.DATA_DIR / "dncnn_sigma25.pt"
@@ -309,7 +310,8 @@ def mean_over(rows: dict[str, dict[str, float]], names=PHOTOS) -> dict[str, floa
 # ----------------------------------------------------------------------------- train
 def train(net: DnCNN, sigma: float = 25, steps: int = 1000, batch_size: int = 32, patch_size: int = 40,
           lr: float = 1e-3, eval_every: int = 100, test_pairs=None, pool: list[torch.Tensor] | None = None,
-          seed: int = 0, jitter: bool = True, log: Callable[[str], None] | None = None) -> dict:
+          seed: int = 0, jitter: bool = True, log: Callable[[str], None] | None = None,
+          progress: bool = False) -> dict:
     """Train ``net`` to predict Gaussian noise of level ``sigma`` on training patches.
 
     Each step draws fresh patches (random crop, flip, rotation) and fresh noise,
@@ -341,6 +343,8 @@ def train(net: DnCNN, sigma: float = 25, steps: int = 1000, batch_size: int = 32
         whoever built it: seed before building it).
     log : callable, optional
         Called with one progress line per evaluation (e.g. ``print``).
+    progress : bool
+        Show a bar over the steps with the last train and test PSNR (see :mod:`dip_teach.progress`).
 
     Returns
     -------
@@ -365,7 +369,8 @@ def train(net: DnCNN, sigma: float = 25, steps: int = 1000, batch_size: int = 32
                    sigma=float(sigma), batch_size=batch_size, patch_size=patch_size, jitter=jitter,
                    patches_seen=0)
     running, count, seconds = 0.0, 0, 0.0
-    for step in range(1, steps + 1):
+    bar = new_bar(range(1, steps + 1), desc="DnCNN", unit="step", disable=not progress)
+    for step in bar:
         t0 = time.perf_counter()
         net.train()
         clean = sample_patches(pool, batch_size, patch_size, gen, jitter).to(device)
@@ -387,10 +392,13 @@ def train(net: DnCNN, sigma: float = 25, steps: int = 1000, batch_size: int = 32
             history["test_psnr"].append(evaluate(net, test_pairs))
             history["seconds"].append(seconds)
             running, count = 0.0, 0
+            bar.set_postfix_str(f"train {history['train_psnr'][-1]:.2f} dB, test {history['test_psnr'][-1]:.2f} dB",
+                                refresh=False)
             if log is not None:
-                log(f"step {step:5d}/{steps}  train loss {mse:.2e}  train PSNR {history['train_psnr'][-1]:5.2f} dB  "
-                    f"test PSNR {history['test_psnr'][-1]:5.2f} dB (noisy {history['noisy_psnr']:.2f})  "
-                    f"{seconds:6.1f} s")
+                log_line(log, f"step {step:5d}/{steps}  train loss {mse:.2e}  "
+                         f"train PSNR {history['train_psnr'][-1]:5.2f} dB  "
+                         f"test PSNR {history['test_psnr'][-1]:5.2f} dB (noisy {history['noisy_psnr']:.2f})  "
+                         f"{seconds:6.1f} s")
     history["patches_seen"] = steps * batch_size
     net.eval()
     return history

@@ -47,6 +47,7 @@ import torch
 from . import nets, settings
 from .images import ImageError, to_array, to_tensor
 from .metrics import psnr
+from .progress import FitBar
 from .stopping import ESWMV
 
 
@@ -411,13 +412,23 @@ class Fit(FitControl):
         self.diverged += 1
 
     # ------------------------------------------------------------ the loop
-    def run(self) -> FitResult:
+    def run(self, progress: bool = False) -> FitResult:
         """Run the fit to its budget (or until stopped) in this thread; return the result.
 
-        Calling it again after a stop continues where the fit left off.
+        Calling it again after a stop continues where the fit left off. With
+        ``progress=True`` a bar shows the iterations and the PSNR so far (a widget in a
+        notebook, text on stderr elsewhere; see :mod:`dip_teach.progress`).
         """
         self._stop.clear()
-        return self._loop()
+        if not progress:
+            return self._loop()
+        bar = FitBar(self.config.iterations, initial=self.iteration)
+        self.add_callback(bar)
+        try:
+            return self._loop()
+        finally:                                     # also on an error or Ctrl-C
+            self._callbacks.remove(bar)
+            bar.close()
 
     def _loop(self) -> FitResult:
         for _ in self.steps():

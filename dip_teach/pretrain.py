@@ -35,11 +35,12 @@ import torch
 
 from . import images, nets
 from .operators import Denoising
+from .progress import log_line, new_bar
 
 
 def reptile(names: list[str], size: int, outer_steps: int = 50, inner_steps: int = 20, sigma: float = 25,
             inner_lr: float | None = None, outer_lr: float = 0.5, net=None, seed: int = 0,
-            log=None) -> dict[str, torch.Tensor]:
+            log=None, progress: bool = False) -> dict[str, torch.Tensor]:
     """Meta-learn starting weights on the noisy training images ``names`` (Reptile).
 
     Parameters
@@ -57,6 +58,10 @@ def reptile(names: list[str], size: int, outer_steps: int = 50, inner_steps: int
         Generator preset (the run mode's by default); must match the later fit's.
     seed : int
         The seed the later fit will use (its ``z`` and initial weights are built from it).
+    log : callable, optional
+        Called with a progress line five times during training (e.g. ``print``).
+    progress : bool
+        Show a bar over the outer steps with the last inner loss (see :mod:`dip_teach.progress`).
 
     Returns
     -------
@@ -75,7 +80,8 @@ def reptile(names: list[str], size: int, outer_steps: int = 50, inner_steps: int
     gen = torch.Generator().manual_seed(seed + 7)
     theta = copy.deepcopy(model.state_dict())
     t0 = time.perf_counter()
-    for step in range(int(outer_steps)):
+    bar = new_bar(range(int(outer_steps)), desc="Reptile", unit="step", disable=not progress)
+    for step in bar:
         clean = crops[step % len(crops)]
         y = op.corrupt(clean, seed=gen)
         model.load_state_dict(theta)
@@ -92,9 +98,10 @@ def reptile(names: list[str], size: int, outer_steps: int = 50, inner_steps: int
                 v.add_(phi[k] - v, alpha=eps)
             else:
                 v.copy_(phi[k])          # BatchNorm's counter
+        bar.set_postfix_str(f"inner loss {loss.item():.4f}", refresh=False)
         if log and (step + 1) % max(1, outer_steps // 5) == 0:
-            log(f"reptile step {step + 1}/{outer_steps}: inner loss {loss.item():.4f}, "
-                f"{time.perf_counter() - t0:.0f} s")
+            log_line(log, f"reptile step {step + 1}/{outer_steps}: inner loss {loss.item():.4f}, "
+                          f"{time.perf_counter() - t0:.0f} s")
     return theta
 
 

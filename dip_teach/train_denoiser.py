@@ -6,9 +6,10 @@ The shipped weights were made with (see data/README.md)::
         --out data/dncnn_sigma25.pt
 
 It trains on random patches of the ``train`` images in ``data/``, prints the train
-and test PSNR as it goes, and never replaces an existing file unless ``--overwrite``
-is given. The command line, the training history and the timing are stored inside
-the weights file, so a notebook can plot the curves without retraining.
+and test PSNR as it goes (a progress bar on stderr counts the steps in between), and
+never replaces an existing file unless ``--overwrite`` is given. The command line, the
+training history and the timing are stored inside the weights file, so a notebook can
+plot the curves without retraining.
 """
 from __future__ import annotations
 
@@ -69,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     history = denoiser.train(net, sigma=args.sigma, steps=args.steps, batch_size=args.batch_size,
                              patch_size=args.patch_size, lr=args.lr, eval_every=args.eval_every,
                              test_pairs=pairs, pool=pool, seed=args.seed, jitter=not args.no_jitter,
-                             log=lambda line: print(line, flush=True))
+                             log=lambda line: print(line, flush=True), progress=True)
     history.update(wall_seconds=time.perf_counter() - start, threads=threads, eval_size=args.eval_size,
                    train_images=len(pool), torch=str(torch.__version__))
     command = "python -m dip_teach.train_denoiser " + " ".join(shlex.quote(a) for a in
