@@ -50,6 +50,8 @@ def test_first_code_cell_is_the_colab_cell(path):
     first = next(c for c in nb.cells if c.cell_type == "code")
     assert first.source == hosting.CELL.format(repo=hosting.current_repo()), \
         f"{path.name}: run python scripts/hosting.py to add or refresh the Colab cell"
+    copies = sum(c.cell_type == "code" and c.source.startswith(hosting.MARKER) for c in nb.cells)
+    assert copies == 1, f"{path.name} has {copies} Colab cells (a merge can leave two); keep the first"
 
 
 def test_colab_cell_does_nothing_outside_colab(monkeypatch):
