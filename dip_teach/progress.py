@@ -1,12 +1,15 @@
 """Progress bars for long work: a ``tqdm`` bar, drawn as a widget in a notebook, as text elsewhere.
 
 Used by ``Fit.run(progress=True)``, ``denoiser.train(progress=True)``,
-``pretrain.reptile(progress=True)``, the command line and the benchmarks. Short loops
-in a notebook use ``tqdm.auto`` directly::
+``pretrain.reptile(progress=True)``, the command line and the benchmarks. A loop in a
+notebook uses :func:`new_bar` like ``tqdm``::
 
-    from tqdm.auto import tqdm
-    for seed in tqdm(SEEDS, desc="seeds"):
+    from dip_teach.progress import new_bar
+    for seed in new_bar(SEEDS, desc="seeds"):
         ...
+
+In a notebook run by a batch executor (nbconvert, nbval, the HTML build: see
+:func:`dip_teach.live.core.headless_reason`) bars are switched off.
 
 Outside a notebook the bar goes to stderr, so tables and results on stdout stay clean.
 On a terminal it is redrawn 10 times a second; when stderr goes to a file or a pipe,
@@ -38,6 +41,11 @@ def new_bar(iterable: Iterable | None = None, total: int | None = None, desc: st
     """
     if stream is None and in_notebook():
         from tqdm.auto import tqdm
+
+        from .live.core import is_headless
+        # a batch run (nbconvert, nbval, the HTML build) has no one to watch the bar, and a
+        # widget saved in a page would show its first state ("0%") forever: no bar there
+        options.setdefault("disable", is_headless())
         return tqdm(iterable, total=total, desc=desc, unit=unit, **options)
     from tqdm import tqdm
 
