@@ -274,7 +274,7 @@ def main(argv=None) -> None:
     parser.add_argument("--iterations", type=int, default=200, help="iterations of each dashboard fit")
     parser.add_argument("--race-iterations", type=int, default=100, help="iterations of each race fit")
     parser.add_argument("--repeats", type=int, default=8, help="headless/live pairs of dashboard fits")
-    parser.add_argument("--race-repeats", type=int, default=4, help="headless/live pairs of races")
+    parser.add_argument("--race-repeats", type=int, default=8, help="headless/live pairs of races")
     parser.add_argument("--stops", type=int, default=3, help="Stop clicks timed under Run All")
     parser.add_argument("--panel-repeats", type=int, default=2, help="headless/live pairs of the panel's fit")
     args = parser.parse_args(argv)
