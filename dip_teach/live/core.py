@@ -211,6 +211,11 @@ def error_html(err: BaseException, title: str = "The fit failed") -> str:
             f"</details><i>Calling <code>wait()</code> raises this error again.</i></div>")
 
 
+def note_html(text: str) -> str:
+    """A grey italic line for a view's message box ('' clears it)."""
+    return f"<small style='color:#555'><i>{html.escape(text)}</i></small>" if text else ""
+
+
 def format_seconds(s: float) -> str:
     """``75.3`` -> ``'1:15'``; ``nan`` -> ``'?'``."""
     if not math.isfinite(s):
@@ -408,6 +413,16 @@ class LiveView:
         self.counter = w.HTML(layout=w.Layout(margin="0 0 0 12px"))
         self.counter.add_class("dip-iteration")
 
+    def _update_buttons(self) -> None:
+        """Enable the buttons that make sense in the current status; Pause reads Resume when paused."""
+        status = self.status                  # "closed" once the view is closed: everything off
+        self.start_btn.disabled = status != "idle"
+        self.pause_btn.disabled = self.stop_btn.disabled = status not in ("running", "paused")
+        want = "Resume" if status == "paused" else "Pause"
+        if self.pause_btn.description != want:     # send a message only when it changes
+            self.pause_btn.description = want
+            self.pause_btn.icon = "play" if want == "Resume" else "pause"
+
     # ------------------------------------------------------------------ controls
     @property
     def status(self) -> str:
@@ -593,7 +608,7 @@ class LiveView:
         """A grey line under the view (in its error box, which the subclasses make)."""
         box = getattr(self, "error", None)
         if box is not None:
-            box.value = f"<small style='color:#555'><i>{html.escape(text)}</i></small>" if text else ""
+            box.value = note_html(text)
 
     def _check_failures(self) -> None:
         """Show each failed fit's exception once."""

@@ -307,17 +307,6 @@ class FitDashboard(LiveView):
             parts.insert(2, f"best {best.psnr:.2f} dB @ {best.iteration}")
         self.stats.value = " &middot; ".join(p for p in parts if p)
 
-    def _update_buttons(self) -> None:
-        status = self.fit.status
-        closed = self._closed.is_set()
-        self.start_btn.disabled = closed or status != "idle"
-        self.pause_btn.disabled = closed or status not in ("running", "paused")
-        self.stop_btn.disabled = closed or status not in ("running", "paused")
-        want = "Resume" if status == "paused" else "Pause"
-        if self.pause_btn.description != want:
-            self.pause_btn.description = want
-            self.pause_btn.icon = "play" if want == "Resume" else "pause"
-
     def _update_slider(self) -> None:
         n = len(self.fit.snapshots)
         if n != self._snapshot_count:

@@ -14,7 +14,7 @@ import threading
 
 from .. import images, settings
 from . import clicks
-from .core import _register, _unregister, error_html, is_headless, show
+from .core import _register, _unregister, error_html, is_headless, note_html, show
 from .dashboard import FitDashboard
 
 
@@ -106,8 +106,7 @@ class ParameterPanel:
                 self.dashboard.stop()
             return self.dashboard
         if clicks.busy_elsewhere():
-            self.error.value = ("<small style='color:#555'><i>Another live fit is training in a cell; "
-                                "press Run once it has ended.</i></small>")
+            self.error.value = note_html("Another live fit is training in a cell; press Run once it has ended.")
             return self.dashboard
         self._trainer = threading.current_thread()
         try:

@@ -155,12 +155,8 @@ class Race(LiveView):
             self.curves.spent(time.perf_counter() - t0)
 
     def _update_widgets(self) -> None:
+        self._update_buttons()
         status = self.status
-        closed = self._closed.is_set()
-        self.start_btn.disabled = closed or status != "idle"
-        self.pause_btn.disabled = closed or status not in ("running", "paused")
-        self.stop_btn.disabled = closed or status not in ("running", "paused")
-        self.pause_btn.description = "Resume" if status == "paused" else "Pause"
         total = max(int(getattr(f.config, "iterations", 0) or 0) for f in self.fits)
         it = min(f.iteration for f in self.fits)
         extra = f" &middot; closed: {self.closed_reason}" if self.closed_reason else ""
