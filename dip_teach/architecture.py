@@ -72,9 +72,10 @@ def summary(preset: str | nets.NetConfig | None = None, size: int = 256, in_chan
     Returns
     -------
     SummaryTable
-        One row per scale (MMAC: millions of multiply-accumulates per forward pass) (scale 1 is the finest) plus a ``head`` row (the last 1x1
+        One row per scale (scale 1 is the finest) plus a ``head`` row (the last 1x1
         convolution and sigmoid). ``resolution`` is the side of the scale's input;
-        its down branch works at half of it.
+        its down branch works at half of it. ``MMAC``: millions of multiply-accumulates
+        per forward pass.
 
     Raises
     ------
