@@ -72,9 +72,10 @@ def summary(preset: str | nets.NetConfig | None = None, size: int = 256, in_chan
     Returns
     -------
     SummaryTable
-        One row per scale (MMAC: millions of multiply-accumulates per forward pass) (scale 1 is the finest) plus a ``head`` row (the last 1x1
+        One row per scale (scale 1 is the finest) plus a ``head`` row (the last 1x1
         convolution and sigmoid). ``resolution`` is the side of the scale's input;
-        its down branch works at half of it.
+        its down branch works at half of it. ``MMAC``: millions of multiply-accumulates
+        per forward pass.
 
     Raises
     ------
@@ -95,14 +96,10 @@ def summary(preset: str | nets.NetConfig | None = None, size: int = 256, in_chan
         scales.append(module)
         module = module.inner
     owner = {}
-    for i, scale in enumerate(scales):
-        for m in scale.modules():
+    for i, scale in enumerate(scales):             # outer to inner: a conv ends up owned by the innermost
+        for m in scale.modules():                  # scale that contains it
             if isinstance(m, nn.Conv2d):
-                owner.setdefault(id(m), i)          # outer scales are walked first, so inner convs are re-owned below
-    for i, scale in enumerate(scales):             # a conv belongs to the innermost scale that contains it
-        for m in scale.modules():
-            if isinstance(m, nn.Conv2d):
-                owner[id(m)] = max(owner[id(m)], i)
+                owner[id(m)] = i
     macs = [0] * (len(scales) + 1)                 # last slot: the head
 
     def hook(module: nn.Conv2d, inputs, output):

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import images, metrics, priors
+from . import denoiser, images, metrics, priors
 
 #: Why the table has no BM3D column (shown in notebook 04).
 BM3D_NOTE = (
@@ -42,10 +42,9 @@ BM3D_NOTE = (
     "two restarts averaged."
 )
 
+
 def tv_oracle(noisy: np.ndarray, clean: np.ndarray) -> np.ndarray:
     """Chambolle TV at the weight with the best PSNR to ``clean`` (an oracle choice), as in notebook 03."""
-    from . import denoiser
-
     return denoiser.tv_oracle(noisy, clean)
 
 
@@ -56,8 +55,6 @@ def nlm(noisy: np.ndarray, clean: np.ndarray | None = None) -> np.ndarray:
 
 def dncnn(noisy: np.ndarray, clean: np.ndarray | None = None) -> np.ndarray:
     """Notebook 03's DnCNN for sigma 25 (shipped weights; ``clean`` is ignored)."""
-    from . import denoiser
-
     return denoiser.denoise(_shipped_dncnn(), noisy)
 
 
@@ -67,8 +64,6 @@ _DNCNN = None
 def _shipped_dncnn():
     global _DNCNN
     if _DNCNN is None:
-        from . import denoiser
-
         _DNCNN = denoiser.load_pretrained()
     return _DNCNN
 

@@ -106,7 +106,7 @@ class TextureNet(nn.Module):
     pooling lets it classify a patch of any size.
     """
 
-    LAYERS = {"conv1": 1, "conv2": 4, "conv3": 7, "conv4": 9, "conv5": 11}
+    LAYERS = AlexNet.LAYERS         # the same layout, so the same indices
 
     def __init__(self, classes: int = 8, width: int = 32):
         super().__init__()
@@ -187,6 +187,11 @@ class Classifier:
 
 
 # ------------------------------------------------------------------------ loading
+def _cached_file(url: str) -> Path:
+    """Where torch.hub keeps the file of ``url`` (``$TORCH_HOME/hub/checkpoints/<name>``)."""
+    return Path(torch.hub.get_dir()) / "checkpoints" / Path(url).name
+
+
 def fetch_state_dict(url: str, download: bool = True, timeout: float = 20.0) -> dict:
     """A state dict through :func:`torch.hub.load_state_dict_from_url`, or :class:`WeightsUnavailable`.
 
@@ -206,11 +211,10 @@ def fetch_state_dict(url: str, download: bool = True, timeout: float = 20.0) -> 
     WeightsUnavailable
         With a one-line reason; a file this call put in the cache and could not load is removed.
     """
-    cache = Path(torch.hub.get_dir()) / "checkpoints"
-    target = cache / Path(url).name
+    target = _cached_file(url)
     existed = target.exists()
     if not existed and not download:
-        raise WeightsUnavailable(f"{target.name} is not in {cache} and downloading is off")
+        raise WeightsUnavailable(f"{target.name} is not in {target.parent} and downloading is off")
     before = socket.getdefaulttimeout()
     socket.setdefaulttimeout(timeout)
     try:
@@ -245,8 +249,8 @@ def load_alexnet(url: str = ALEXNET_URL, download: bool = True, timeout: float =
     except RuntimeError as err:
         raise WeightsUnavailable(f"the file at {url} does not hold AlexNet weights "
                                  f"({str(err).splitlines()[0][:120]})") from None
-    where = Path(torch.hub.get_dir()) / "checkpoints" / Path(url).name
-    return Classifier(net, dict(IMAGENET_CLASSES), "alexnet", note=f"ImageNet AlexNet weights from {where}")
+    return Classifier(net, dict(IMAGENET_CLASSES), "alexnet",
+                      note=f"ImageNet AlexNet weights from {_cached_file(url)}")
 
 
 def load_offline(path: str | Path = OFFLINE_WEIGHTS) -> Classifier:
@@ -342,11 +346,11 @@ def train_offline(steps: int = 1500, batch: int = 32, size: int = 48, lr: float 
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
     val_x, val_y = sample_batch(pool, 512, size, torch.Generator().manual_seed(10_000), holdout=True)
+    mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
     t0 = time.perf_counter()
     for step in range(1, steps + 1):
         x, y = sample_batch(pool, batch, size, g)
-        mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
-        std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
         loss = F.cross_entropy(net((x - mean) / std), y)
         opt.zero_grad()
         loss.backward()

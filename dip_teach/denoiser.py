@@ -38,7 +38,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from . import images, metrics, settings
+from . import images, metrics, priors, settings
 from .operators import check_sigma
 from .progress import log_line, new_bar
 
@@ -264,16 +264,12 @@ def handcrafted(noisy, clean) -> dict[str, np.ndarray]:
     ``noisy`` and ``clean`` are arrays ``(H, W, C)`` or tensors ``(1, C, H, W)``; the
     outputs are arrays.
     """
-    from . import priors
-
     y, x = images.to_array(noisy), images.to_array(clean)
     return {"TV": tv_oracle(y, x), "NLM": priors.skimage_nlm(y)}
 
 
 def tv_oracle(noisy: np.ndarray, clean: np.ndarray) -> np.ndarray:
     """Chambolle TV (tightened tolerance) at the weight of :data:`TV_WEIGHTS` with the best PSNR to ``clean``."""
-    from . import priors
-
     return priors.sweep(lambda w: priors.skimage_tv(noisy, w), TV_WEIGHTS, clean).best
 
 
@@ -292,7 +288,8 @@ def compare(net: DnCNN, sigma: float, size: int | None = None, names=PHOTOS + DR
     rows: dict[str, dict[str, list[float]]] = {}
     for seed in seeds:
         for name, x, y in test_set(sigma, size=size, names=list(names), seed=100 * seed):
-            out = {"noisy": images.to_array(y), **handcrafted(y, x), label: denoise(net, images.to_array(y))}
+            ya = images.to_array(y)
+            out = {"noisy": ya, **handcrafted(ya, x), label: denoise(net, ya)}
             row = rows.setdefault(name, {m: [] for m in out})
             for m, img in out.items():
                 row[m].append(metrics.psnr(img, x))

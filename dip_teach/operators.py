@@ -18,6 +18,7 @@ Noise levels follow the literature: ``sigma`` is on the 0-255 scale, so
 """
 from __future__ import annotations
 
+import io
 import math
 
 import numpy as np
@@ -25,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageDraw, ImageFont
 
-from .images import ImageError, to_tensor
+from .images import ImageError, to_array, to_tensor, to_uint8
 
 
 def _as_tensor(x: torch.Tensor | np.ndarray) -> torch.Tensor:
@@ -264,11 +265,8 @@ class JPEG(Operator):
     def corrupt(self, clean, seed=None) -> torch.Tensor:
         """Save ``clean`` as an 8-bit JPEG in memory and read it back (no resizing, ever:
         resizing after compression would smear the 8x8 blocks the prior must remove)."""
-        import io
-
         x = _as_tensor(clean)
-        arr = (x[0].detach().cpu().clamp(0, 1).permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
-        img = Image.fromarray(arr[..., 0] if arr.shape[2] == 1 else arr)
+        img = Image.fromarray(to_uint8(to_array(x)))
         buf = io.BytesIO()
         img.save(buf, format="JPEG", quality=self.quality)
         self.bytes = buf.tell()

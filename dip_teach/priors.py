@@ -471,16 +471,18 @@ def skimage_wavelet(noisy: np.ndarray, sigma: float | None = None) -> np.ndarray
     return out.astype(np.float32)
 
 
-def skimage_nlm(noisy: np.ndarray) -> np.ndarray:
+def skimage_nlm(noisy: np.ndarray, sigma: float | None = None) -> np.ndarray:
     """Non-local means with the noise level estimated from the image (scikit-image's recipe).
 
     ``h = 0.8 * sigma_hat``, 5x5 patches searched within 6 pixels, ``sigma_hat`` from
     ``estimate_sigma``: no clean image, no tuning, which makes it a fair baseline.
+    ``sigma`` (a fraction of 1) replaces the estimate when the noise level is known.
     """
     from skimage.restoration import denoise_nl_means, estimate_sigma
 
     a = _array(noisy)
-    sigma = float(np.mean(estimate_sigma(a, channel_axis=-1)))
+    if sigma is None:
+        sigma = float(np.mean(estimate_sigma(a, channel_axis=-1)))
     return denoise_nl_means(a, h=0.8 * sigma, sigma=sigma, patch_size=5, patch_distance=6,
                             fast_mode=True, channel_axis=-1).astype(np.float32)
 
