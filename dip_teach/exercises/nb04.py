@@ -5,7 +5,7 @@ import copy
 
 import torch
 
-from . import Choice, Incorrect, Question, close, example, mistake
+from . import Choice, Incorrect, Question, close, example, flat_weights, mistake, require_function
 from .. import nets
 
 # ------------------------------------------------------------ 1. predict, then run
@@ -51,10 +51,6 @@ def _reference_step(net, optimizer, z, y, noise_std):
     return loss.item()
 
 
-def _weights(net) -> torch.Tensor:
-    return torch.cat([p.detach().flatten() for p in net.parameters()])
-
-
 def _as_float(value, what: str) -> float:
     if value is None:
         raise Incorrect(f"{what} returned None: return the loss as a number (loss.item())")
@@ -69,13 +65,12 @@ def _as_float(value, what: str) -> float:
 
 
 def _check_dip_step(answer) -> None:
-    if not callable(answer):
-        raise Incorrect(f"pass the function itself (without calling it), got a {type(answer).__name__}")
+    require_function(answer)
     noise_std = 0.05
     net_s, opt_s, z_s, y = _problem()
     net_r, opt_r, z_r, _ = _problem()
     z_before = z_s.clone()
-    w0 = _weights(net_s)
+    w0 = flat_weights(net_s)
     for step, seed in enumerate((5, 6), start=1):
         probe = copy.deepcopy(net_r)              # the reference net before this step, for diagnosis
         torch.manual_seed(seed)
@@ -85,7 +80,7 @@ def _check_dip_step(answer) -> None:
         if not torch.equal(z_s, z_before):
             raise Incorrect("z changed: the input is fixed. Add the noise to a copy (z + ...), not in place "
                             "(z += ... or z.add_)")
-        if step == 1 and torch.equal(_weights(net_s), w0):
+        if step == 1 and torch.equal(flat_weights(net_s), w0):
             raise Incorrect("the weights did not move: after loss.backward(), call optimizer.step()")
         if abs(got - want) > 1e-5 * abs(want) + 1e-8:
             with torch.no_grad():
@@ -100,7 +95,7 @@ def _check_dip_step(answer) -> None:
             raise Incorrect(f"at step {step} your loss is {way} than a DIP step's, by about "
                             f"{abs(got - want) / abs(want):.0%}; compute the mean squared error between "
                             "net(perturbed z) and y, before the update")
-        if not torch.allclose(_weights(net_s), _weights(net_r), rtol=1e-5, atol=1e-7):
+        if not torch.allclose(flat_weights(net_s), flat_weights(net_r), rtol=1e-5, atol=1e-7):
             if step == 2:
                 raise Incorrect("the first step was right, the second not: the gradients of step 1 were added "
                                 "to those of step 2. Call optimizer.zero_grad() before loss.backward()")
