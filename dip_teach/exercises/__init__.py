@@ -24,7 +24,9 @@ exists. Follow these rules; ``tests/test_exercises.py`` enforces the starred one
    name the typical slip. :func:`close` does all three for numbers; give it the slips
    your question invites as ``slips={message: value_that_slip_gives}`` (it also spots
    the generic ones: a flipped sign, a factor 255, a square or square root, a factor
-   2, a percentage). :func:`check_function` does it for code, on several inputs.
+   2, a percentage). :func:`check_function` does it for code, on several inputs;
+   :func:`function_slip` names a slip you wrote as a wrong function, and
+   :func:`require_function` catches a result passed where the function belongs.
    Test the specific slips *before* any generic test, or they never fire.
 3. **Hints in steps (*).** ``hint=["a nudge", "nearly the answer"]``: ``q.hint()``
    prints the first, ``q.hint(2)`` the second. A :class:`Choice` with one hint gets a

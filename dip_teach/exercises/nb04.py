@@ -41,14 +41,26 @@ def _problem(seed: int = 0):
     return net, torch.optim.Adam(net.parameters(), lr=0.01), z, y
 
 
-def _reference_step(net, optimizer, z, y, noise_std):
-    z_in = z + noise_std * torch.randn_like(z)      # 1. perturb a copy of the fixed input
-    out = net(z_in)                                 # 2. the generator's image
-    loss = ((out - y) ** 2).mean()                  # 3. the data term (denoising: A is the identity)
-    optimizer.zero_grad()                           # 4. forget the last step's gradients,
-    loss.backward()                                 #    compute this step's,
-    optimizer.step()                                #    and move the weights
-    return loss.item()
+def _dip_step(perturb: str = "copy", reduce: str = "mean", zero_grad: bool = True):
+    """One DIP step (the reference), or a typical slip of it: ``perturb="none"`` runs the net on z
+    itself, ``perturb="in_place"`` adds the noise to z (changing it), ``reduce="sum"`` sums the
+    squared errors, ``zero_grad=False`` lets the gradients add up from step to step."""
+    def run(net, optimizer, z, y, noise_std):
+        if perturb == "in_place":
+            z += noise_std * torch.randn_like(z)
+        z_in = z + noise_std * torch.randn_like(z) if perturb == "copy" else z  # 1. perturb a copy of z
+        out = net(z_in)                                 # 2. the generator's image
+        squared = (out - y) ** 2                        # 3. the data term (denoising: A is the identity)
+        loss = squared.mean() if reduce == "mean" else squared.sum()
+        if zero_grad:
+            optimizer.zero_grad()                       # 4. forget the last step's gradients,
+        loss.backward()                                 #    compute this step's,
+        optimizer.step()                                #    and move the weights
+        return loss.item()
+    return run
+
+
+_reference_step = _dip_step()
 
 
 def _as_float(value, what: str) -> float:
@@ -103,37 +115,10 @@ def _check_dip_step(answer) -> None:
                             "gradient: call loss.backward() once, then optimizer.step() once")
 
 
-def _no_zero_grad(net, optimizer, z, y, noise_std):
-    out = net(z + noise_std * torch.randn_like(z))
-    loss = ((out - y) ** 2).mean()
-    loss.backward()
-    optimizer.step()
-    return loss.item()
-
-
-def _no_perturbation(net, optimizer, z, y, noise_std):
-    loss = ((net(z) - y) ** 2).mean()
-    optimizer.zero_grad()
-    loss.backward()
-    optimizer.step()
-    return loss.item()
-
-
-def _in_place(net, optimizer, z, y, noise_std):
-    z += noise_std * torch.randn_like(z)
-    loss = ((net(z) - y) ** 2).mean()
-    optimizer.zero_grad()
-    loss.backward()
-    optimizer.step()
-    return loss.item()
-
-
-def _sum_loss(net, optimizer, z, y, noise_std):
-    loss = ((net(z + noise_std * torch.randn_like(z)) - y) ** 2).sum()
-    optimizer.zero_grad()
-    loss.backward()
-    optimizer.step()
-    return loss.item()
+_no_zero_grad = _dip_step(zero_grad=False)
+_no_perturbation = _dip_step(perturb="none")
+_in_place = _dip_step(perturb="in_place")
+_sum_loss = _dip_step(reduce="sum")
 
 
 dip_step = Question(
