@@ -24,7 +24,9 @@ exists. Follow these rules; ``tests/test_exercises.py`` enforces the starred one
    name the typical slip. :func:`close` does all three for numbers; give it the slips
    your question invites as ``slips={message: value_that_slip_gives}`` (it also spots
    the generic ones: a flipped sign, a factor 255, a square or square root, a factor
-   2, a percentage). :func:`check_function` does it for code, on several inputs.
+   2, a percentage). :func:`check_function` does it for code, on several inputs;
+   :func:`function_slip` names a slip you wrote as a wrong function, and
+   :func:`require_function` catches a result passed where the function belongs.
    Test the specific slips *before* any generic test, or they never fire.
 3. **Hints in steps (*).** ``hint=["a nudge", "nearly the answer"]``: ``q.hint()``
    prints the first, ``q.hint(2)`` the second. A :class:`Choice` with one hint gets a
@@ -76,7 +78,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 __all__ = ["Incorrect", "Question", "Choice", "Mistake", "example", "mistake", "questions_in", "close",
-           "describe_miss", "check_function"]
+           "describe_miss", "check_function", "require_function", "function_slip", "flat_weights"]
 
 
 class Incorrect(Exception):
@@ -410,8 +412,7 @@ def check_function(answer: Any, reference: Callable, inputs: list[tuple], rtol: 
     """
     import torch
 
-    if not callable(answer):
-        raise Incorrect(f"pass the function itself (without calling it), got a {type(answer).__name__}")
+    require_function(answer)
     for i, args in enumerate(inputs):
         expected = reference(*args)
         got = answer(*args)
@@ -433,6 +434,40 @@ def check_function(answer: Any, reference: Callable, inputs: list[tuple], rtol: 
                                                                 describe_miss(g, e, f"{name}'s result")))
             err = (got_t - exp_t).abs().max().item()
             raise Incorrect(f"on test input {i + 1}, {name} differs from the reference by up to {err:.3g}")
+
+
+def require_function(answer: Any, name: str = "") -> None:
+    """Raise :class:`Incorrect` unless ``answer`` is a function (a student often passes its result).
+
+    ``name`` is the function the prompt asks for; the message names it when given.
+    """
+    if callable(answer):
+        return
+    if name:
+        raise Incorrect(f"pass the function itself, {name}, not a {type(answer).__name__}")
+    raise Incorrect(f"pass the function itself (without calling it), got a {type(answer).__name__}")
+
+
+def function_slip(got: Any, args: tuple, slips: Sequence[tuple[Callable, str]], rtol: float = 1e-6) -> None:
+    """Raise :class:`Incorrect` with a slip's message when ``got`` equals that slip's output on ``args``.
+
+    ``slips`` lists ``(wrong_function, message)`` pairs: each wrong function is the
+    code a typical slip gives, run on the same ``args`` as the student's. Call it
+    before :func:`check_function`, whose message only says how far off the output is.
+    """
+    import numpy as np
+
+    got = np.asarray(got, dtype=float)
+    for slip, message in slips:
+        if np.allclose(got, slip(*args), rtol=rtol):
+            raise Incorrect(message)
+
+
+def flat_weights(net) -> Any:
+    """All parameters of ``net`` as one detached 1-D tensor (to compare weights before and after)."""
+    import torch
+
+    return torch.cat([p.detach().flatten() for p in net.parameters()])
 
 
 def questions_in(module) -> list[Question]:

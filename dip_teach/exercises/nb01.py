@@ -6,7 +6,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from . import Choice, Incorrect, Question, check_function, close, example, mistake
+from . import Choice, Incorrect, Question, check_function, close, example, mistake, require_function
 
 
 # ----------------------------------------------------------------- 1. a forward operator
@@ -190,8 +190,7 @@ def _descend_problems():
 
 
 def _check_descend(answer) -> None:
-    if not callable(answer):
-        raise Incorrect(f"pass the function itself, descend, not a {type(answer).__name__}")
+    require_function(answer, "descend")
     for name, A, y, x0, mask in _descend_problems():
         start = x0.clone()
         got = answer(y, A, x0)

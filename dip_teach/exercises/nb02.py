@@ -6,7 +6,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from . import Choice, Incorrect, Question, check_function, example, mistake
+from . import Choice, Incorrect, Question, check_function, example, mistake, require_function
 from .. import priors
 
 
@@ -203,8 +203,7 @@ def _rule(limit: float) -> float:
 
 
 def _check_discrepancy(answer) -> None:
-    if not callable(answer):
-        raise Incorrect(f"pass the function itself, not a {type(answer).__name__}")
+    require_function(answer, "discrepancy_weight")
     noisy, _, op = weight_problem()
     got = answer(noisy, op, list(DISCREPANCY_WEIGHTS), 25)
     try:

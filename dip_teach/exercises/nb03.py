@@ -5,7 +5,7 @@ from functools import lru_cache
 
 import torch
 
-from . import Choice, Incorrect, Question, check_function, close, example, mistake
+from . import Choice, Incorrect, Question, check_function, close, example, flat_weights, mistake, require_function
 from .. import denoiser
 
 
@@ -196,8 +196,7 @@ def _run_steps(step_fn):
 
 
 def _check_train_step(answer) -> None:
-    if not callable(answer):
-        raise Incorrect(f"pass the function itself, train_step, not a {type(answer).__name__}")
+    require_function(answer, "train_step")
     ref_net, ref_losses = _run_steps(_reference_step)
     net, losses = _run_steps(answer)
     if any(loss is None for loss in losses):
@@ -205,8 +204,7 @@ def _check_train_step(answer) -> None:
     if isinstance(losses[0], torch.Tensor):
         losses = [float(loss) for loss in losses]
     before = _step_net()
-    params = lambda m: torch.cat([p.detach().flatten() for p in m.parameters()])  # noqa: E731
-    if torch.allclose(params(net), params(before)):
+    if torch.allclose(flat_weights(net), flat_weights(before)):
         raise Incorrect("the weights never changed: call opt.step() after loss.backward()")
     if abs(losses[0] - ref_losses[0]) > 1e-5 * max(1.0, abs(ref_losses[0])):
         clean, noise = _batches(1)[0]
@@ -217,7 +215,7 @@ def _check_train_step(answer) -> None:
                             "net predicts the noise, so the target is the noise")
         raise Incorrect("the first step's loss differs from mse_loss(net(clean + noise), noise): check the input "
                         "(clean + noise) and the target (noise)")
-    if not torch.allclose(params(net), params(ref_net), rtol=1e-4, atol=1e-6):
+    if not torch.allclose(flat_weights(net), flat_weights(ref_net), rtol=1e-4, atol=1e-6):
         raise Incorrect("the first loss is right but the weights after two steps are not: zero the gradients "
                         "(opt.zero_grad()) before each backward, or they add up from step to step")
 

@@ -5,7 +5,7 @@ import copy
 
 import torch
 
-from . import Choice, Incorrect, Question, close, example, mistake
+from . import Choice, Incorrect, Question, close, example, flat_weights, mistake, require_function
 from .. import nets
 
 # ------------------------------------------------------------ 1. predict, then run
@@ -41,18 +41,26 @@ def _problem(seed: int = 0):
     return net, torch.optim.Adam(net.parameters(), lr=0.01), z, y
 
 
-def _reference_step(net, optimizer, z, y, noise_std):
-    z_in = z + noise_std * torch.randn_like(z)      # 1. perturb a copy of the fixed input
-    out = net(z_in)                                 # 2. the generator's image
-    loss = ((out - y) ** 2).mean()                  # 3. the data term (denoising: A is the identity)
-    optimizer.zero_grad()                           # 4. forget the last step's gradients,
-    loss.backward()                                 #    compute this step's,
-    optimizer.step()                                #    and move the weights
-    return loss.item()
+def _dip_step(perturb: str = "copy", reduce: str = "mean", zero_grad: bool = True):
+    """One DIP step (the reference), or a typical slip of it: ``perturb="none"`` runs the net on z
+    itself, ``perturb="in_place"`` adds the noise to z (changing it), ``reduce="sum"`` sums the
+    squared errors, ``zero_grad=False`` lets the gradients add up from step to step."""
+    def run(net, optimizer, z, y, noise_std):
+        if perturb == "in_place":
+            z += noise_std * torch.randn_like(z)
+        z_in = z + noise_std * torch.randn_like(z) if perturb == "copy" else z  # 1. perturb a copy of z
+        out = net(z_in)                                 # 2. the generator's image
+        squared = (out - y) ** 2                        # 3. the data term (denoising: A is the identity)
+        loss = squared.mean() if reduce == "mean" else squared.sum()
+        if zero_grad:
+            optimizer.zero_grad()                       # 4. forget the last step's gradients,
+        loss.backward()                                 #    compute this step's,
+        optimizer.step()                                #    and move the weights
+        return loss.item()
+    return run
 
 
-def _weights(net) -> torch.Tensor:
-    return torch.cat([p.detach().flatten() for p in net.parameters()])
+_reference_step = _dip_step()
 
 
 def _as_float(value, what: str) -> float:
@@ -69,13 +77,12 @@ def _as_float(value, what: str) -> float:
 
 
 def _check_dip_step(answer) -> None:
-    if not callable(answer):
-        raise Incorrect(f"pass the function itself (without calling it), got a {type(answer).__name__}")
+    require_function(answer)
     noise_std = 0.05
     net_s, opt_s, z_s, y = _problem()
     net_r, opt_r, z_r, _ = _problem()
     z_before = z_s.clone()
-    w0 = _weights(net_s)
+    w0 = flat_weights(net_s)
     for step, seed in enumerate((5, 6), start=1):
         probe = copy.deepcopy(net_r)              # the reference net before this step, for diagnosis
         torch.manual_seed(seed)
@@ -85,7 +92,7 @@ def _check_dip_step(answer) -> None:
         if not torch.equal(z_s, z_before):
             raise Incorrect("z changed: the input is fixed. Add the noise to a copy (z + ...), not in place "
                             "(z += ... or z.add_)")
-        if step == 1 and torch.equal(_weights(net_s), w0):
+        if step == 1 and torch.equal(flat_weights(net_s), w0):
             raise Incorrect("the weights did not move: after loss.backward(), call optimizer.step()")
         if abs(got - want) > 1e-5 * abs(want) + 1e-8:
             with torch.no_grad():
@@ -100,7 +107,7 @@ def _check_dip_step(answer) -> None:
             raise Incorrect(f"at step {step} your loss is {way} than a DIP step's, by about "
                             f"{abs(got - want) / abs(want):.0%}; compute the mean squared error between "
                             "net(perturbed z) and y, before the update")
-        if not torch.allclose(_weights(net_s), _weights(net_r), rtol=1e-5, atol=1e-7):
+        if not torch.allclose(flat_weights(net_s), flat_weights(net_r), rtol=1e-5, atol=1e-7):
             if step == 2:
                 raise Incorrect("the first step was right, the second not: the gradients of step 1 were added "
                                 "to those of step 2. Call optimizer.zero_grad() before loss.backward()")
@@ -108,37 +115,10 @@ def _check_dip_step(answer) -> None:
                             "gradient: call loss.backward() once, then optimizer.step() once")
 
 
-def _no_zero_grad(net, optimizer, z, y, noise_std):
-    out = net(z + noise_std * torch.randn_like(z))
-    loss = ((out - y) ** 2).mean()
-    loss.backward()
-    optimizer.step()
-    return loss.item()
-
-
-def _no_perturbation(net, optimizer, z, y, noise_std):
-    loss = ((net(z) - y) ** 2).mean()
-    optimizer.zero_grad()
-    loss.backward()
-    optimizer.step()
-    return loss.item()
-
-
-def _in_place(net, optimizer, z, y, noise_std):
-    z += noise_std * torch.randn_like(z)
-    loss = ((net(z) - y) ** 2).mean()
-    optimizer.zero_grad()
-    loss.backward()
-    optimizer.step()
-    return loss.item()
-
-
-def _sum_loss(net, optimizer, z, y, noise_std):
-    loss = ((net(z + noise_std * torch.randn_like(z)) - y) ** 2).sum()
-    optimizer.zero_grad()
-    loss.backward()
-    optimizer.step()
-    return loss.item()
+_no_zero_grad = _dip_step(zero_grad=False)
+_no_perturbation = _dip_step(perturb="none")
+_in_place = _dip_step(perturb="in_place")
+_sum_loss = _dip_step(reduce="sum")
 
 
 dip_step = Question(

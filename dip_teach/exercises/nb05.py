@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Choice, Incorrect, Question, check_function, example, mistake
+from . import Choice, Question, check_function, example, function_slip, mistake, require_function
 from .. import spectral
 
 # ------------------------------------------------------------ 1. predict the race
@@ -64,20 +64,17 @@ def _by_estimate(estimate, reference, bands):
 
 
 def _check_band_errors(answer) -> None:
-    if not callable(answer):
-        raise Incorrect(f"pass the function itself (without calling it), got a {type(answer).__name__}")
+    require_function(answer)
     est, ref, bands = _inputs()[0]
     got = answer(est, ref, bands)
     if got is not None and np.shape(got) == (bands,):
-        got = np.asarray(got, dtype=float)
-        for slip, message in ((_no_square, "square the magnitudes: a band's energy is the sum of |F|^2, not |F|"),
-                              (_magnitude_difference, "take the FFT of the difference (estimate - reference); "
-                                                      "the difference of the magnitudes ignores the phases, "
-                                                      "where an image's edges live"),
-                              (_by_estimate, "divide by the reference's energy in each band, not the "
-                                             "estimate's: 1 must mean 'as wrong as predicting zero'")):
-            if np.allclose(got, slip(est, ref, bands), rtol=1e-6):
-                raise Incorrect(message)
+        function_slip(got, (est, ref, bands), (
+            (_no_square, "square the magnitudes: a band's energy is the sum of |F|^2, not |F|"),
+            (_magnitude_difference, "take the FFT of the difference (estimate - reference); "
+                                    "the difference of the magnitudes ignores the phases, "
+                                    "where an image's edges live"),
+            (_by_estimate, "divide by the reference's energy in each band, not the "
+                           "estimate's: 1 must mean 'as wrong as predicting zero'")))
     check_function(answer, _reference, _inputs(), rtol=1e-6, atol=1e-9, name="your band_errors")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from . import Choice, Incorrect, Question, check_function, example, mistake
+from . import Choice, Incorrect, Question, check_function, example, function_slip, mistake, require_function
 from ..stopping import ESWMV
 
 # ------------------------------------------------------------ 1. predict: why a variance?
@@ -64,8 +64,7 @@ def _cumulative(frames, window):
 
 
 def _check_moving_variance(answer) -> None:
-    if not callable(answer):
-        raise Incorrect(f"pass the function itself (without calling it), got a {type(answer).__name__}")
+    require_function(answer)
     frames, window = _inputs()[0]
     got = answer(frames, window)
     n = len(frames) - window + 1
@@ -76,15 +75,13 @@ def _check_moving_variance(answer) -> None:
         raise Incorrect(f"expected one value per full window (len(frames) - window + 1 of them), got "
                         f"{np.shape(got)[0]} values")
     if got is not None and np.shape(got) == (n,):
-        got = np.asarray(got, dtype=float)
-        for slip, message in ((_unbiased, "divide by W, not W - 1: ES-WMV uses the plain (population) "
-                                          "variance of the window, np.var's default ddof=0"),
-                              (_pixel_spread, "that is the spread of pixel values inside each frame; take the "
-                                              "variance over the W frames at each pixel, then the mean over pixels"),
-                              (_cumulative, "only the last W frames count: the window slides, it does not grow "
-                                            "from the first frame")):
-            if np.allclose(got, slip(frames, window), rtol=1e-6):
-                raise Incorrect(message)
+        function_slip(got, (frames, window), (
+            (_unbiased, "divide by W, not W - 1: ES-WMV uses the plain (population) "
+                        "variance of the window, np.var's default ddof=0"),
+            (_pixel_spread, "that is the spread of pixel values inside each frame; take the "
+                            "variance over the W frames at each pixel, then the mean over pixels"),
+            (_cumulative, "only the last W frames count: the window slides, it does not grow "
+                          "from the first frame")))
     check_function(answer, _reference, _inputs(), rtol=1e-6, atol=1e-12, name="your moving_variance")
 
 

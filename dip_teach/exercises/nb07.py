@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from . import Choice, Incorrect, Question, example, mistake
+from . import Choice, Incorrect, Question, example, mistake, require_function
 from ..operators import Inpainting
 
 
@@ -21,8 +21,7 @@ def _test_problem(seed: int, channels: int = 3, size: int = 12, missing: float =
 
 
 def _check_masked_loss(answer) -> None:
-    if not callable(answer):
-        raise Incorrect(f"pass the function itself, masked_loss, not a {type(answer).__name__}")
+    require_function(answer, "masked_loss")
     for i, (seed, ch) in enumerate([(0, 3), (1, 1), (2, 3)]):
         x, y, mask = _test_problem(seed, ch)
         got = answer(x, y, mask)

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from . import Choice, Incorrect, Question, example, mistake
+from . import Choice, Incorrect, Question, example, mistake, require_function
 from .. import evaluate, metrics
 
 
@@ -23,8 +23,7 @@ def _pairs():
 
 
 def _check_psnr_y(answer) -> None:
-    if not callable(answer):
-        raise Incorrect(f"pass the function itself, psnr_y, not a {type(answer).__name__}")
+    require_function(answer, "psnr_y")
     for i, (x, ref, border) in enumerate(_pairs()):
         got = answer(x, ref, border)
         try:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from . import Choice, Incorrect, Question, example, mistake
+from . import Choice, Incorrect, Question, example, mistake, require_function
 
 
 def _reference(f: torch.Tensor, f0: torch.Tensor) -> torch.Tensor:
@@ -11,8 +11,7 @@ def _reference(f: torch.Tensor, f0: torch.Tensor) -> torch.Tensor:
 
 
 def _check_feature_loss(answer) -> None:
-    if not callable(answer):
-        raise Incorrect(f"pass the function itself, feature_loss, not a {type(answer).__name__}")
+    require_function(answer, "feature_loss")
     g = torch.Generator().manual_seed(0)
     for i, shape in enumerate([(1, 8, 5, 5), (1, 16, 3, 7)]):
         f0 = torch.relu(torch.randn(shape, generator=g, dtype=torch.float64)) * 3

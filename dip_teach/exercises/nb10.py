@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from . import Choice, Incorrect, Question, example, mistake
+from . import Choice, Incorrect, Question, example, mistake, require_function
 
 
 def _reference(theta: dict, phi: dict, eps: float) -> dict:
@@ -11,8 +11,7 @@ def _reference(theta: dict, phi: dict, eps: float) -> dict:
 
 
 def _check_reptile(answer) -> None:
-    if not callable(answer):
-        raise Incorrect(f"pass the function itself, reptile_update, not a {type(answer).__name__}")
+    require_function(answer, "reptile_update")
     g = torch.Generator().manual_seed(0)
     theta = {"w": torch.randn(3, 4, generator=g), "b": torch.randn(4, generator=g)}
     phi = {k: v + torch.randn(v.shape, generator=g) for k, v in theta.items()}
