@@ -128,7 +128,7 @@ def get_mode() -> RunMode:
     return MODES["lab" if get_device().type == "cpu" else "full"]
 
 
-def iterations(full: int, mode: RunMode | str | None = None) -> int:
+def iterations(full: int, mode: RunMode | str | None = None, at_least: int = 0) -> int:
     """Scale an iteration budget declared at full (paper) scale to the active mode.
 
     Parameters
@@ -137,16 +137,21 @@ def iterations(full: int, mode: RunMode | str | None = None) -> int:
         The budget at full scale, e.g. 3000 for the paper's denoising runs.
     mode : RunMode or str, optional
         Mode to scale for; the active mode by default.
+    at_least : int
+        A floor that holds in every mode, for an experiment whose lesson needs a
+        number of steps whatever the scale (e.g. a fit that must run past its peak).
 
     Returns
     -------
     int
-        ``max(min_iterations, round(full * iteration_scale))`` but never more than ``full``.
+        ``max(min_iterations, at_least, round(full * iteration_scale))`` but never more
+        than ``max(full, at_least)``.
     """
     m = _as_mode(mode)
     if full <= 0:
         raise ValueError(f"an iteration budget must be positive, got {full}")
-    return int(min(full, max(m.min_iterations, round(full * m.iteration_scale))))
+    scaled = min(full, max(m.min_iterations, round(full * m.iteration_scale)))
+    return int(max(scaled, at_least))
 
 
 def image_size(full: int | None = None, mode: RunMode | str | None = None) -> int:

@@ -50,6 +50,9 @@ def test_budgets_scale_with_mode():
     assert test < lab < full == 3000
     assert settings.iterations(10, "full") == 10  # never more than declared
     assert settings.iterations(3000, "test") >= settings.MODES["test"].min_iterations
+    # a floor for experiments that must run past a peak: it lifts short modes only
+    assert settings.iterations(2500, "test", at_least=800) == 800
+    assert settings.iterations(2500, "lab", at_least=800) == settings.iterations(2500, "lab")
     assert settings.image_size(mode="test") < settings.image_size(mode="lab") <= settings.image_size(mode="full")
     assert settings.image_size(512, mode="full") == 512
     assert settings.image_size(512, mode="test") % 32 == 0
