@@ -19,6 +19,8 @@ Three modes exist (the table is :data:`MODES`; the README explains when to use e
 The mode comes from, in order: :func:`set_mode` called in code, the environment
 variable ``DIP_TEACH_MODE``, then the device (``full`` on a GPU, ``lab`` otherwise).
 The device comes from ``DIP_TEACH_DEVICE`` if set, else CUDA, then Apple MPS, then CPU.
+Torch's threads come from ``DIP_TEACH_THREADS`` if set, else the cores the process may
+really use (its affinity, capped by a container's CPU quota): see :func:`configure_threads`.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ import os
 import platform
 import random
 from dataclasses import dataclass, asdict
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -183,17 +186,106 @@ def seed_everything(seed: int = 0) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
+THREADS_ENV = "DIP_TEACH_THREADS"
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+def cpu_quota(root: Path = CGROUP_ROOT, proc_cgroup: Path = Path("/proc/self/cgroup")) -> float | None:
+    """CPUs this process may use under its cgroup's CPU quota, or ``None`` when there is none.
+
+    A container or a JupyterHub pod with ``cpu.limit: 2`` on a 32-core node sees all 32
+    cores in its affinity mask but gets 2 cores' worth of time: 32 threads would spend most
+    of it throttled. The quota is read from cgroup v2 (``cpu.max``) or v1
+    (``cpu.cfs_quota_us / cpu.cfs_period_us``) for the process's own cgroup and each of its
+    parents (the smallest wins).
+
+    Parameters
+    ----------
+    root : Path
+        Where the cgroup file systems are mounted.
+    proc_cgroup : Path
+        The process's cgroup membership file (a parameter so tests can fake both).
+
+    Returns
+    -------
+    float or None
+        e.g. ``1.5`` for ``cpu.max = "150000 100000"``; ``None`` when unlimited or unreadable.
+    """
+    try:
+        lines = proc_cgroup.read_text().splitlines()
+    except OSError:
+        return None
+    quotas = []
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        rel = path.lstrip("/")
+        if controllers == "":   # cgroup v2: at the root (unified) or under "unified" (hybrid)
+            bases = [root, root / "unified"]
+            read = _quota_v2
+        elif "cpu" in controllers.split(","):
+            bases = [root / "cpu", root / "cpu,cpuacct", root / controllers]
+            read = _quota_v1
+        else:
+            continue
+        for base in bases:
+            d = base / rel
+            while True:                     # the cgroup itself and every parent up to the mount
+                q = read(d)
+                if q is not None:
+                    quotas.append(q)
+                if d == base:
+                    break
+                d = d.parent
+    return min(quotas) if quotas else None
+
+
+def _quota_v2(d: Path) -> float | None:
+    try:
+        quota, period = (d / "cpu.max").read_text().split()[:2]
+    except (OSError, ValueError):
+        return None
+    return None if quota == "max" else int(quota) / int(period)
+
+
+def _quota_v1(d: Path) -> float | None:
+    try:
+        quota = int((d / "cpu.cfs_quota_us").read_text())
+        period = int((d / "cpu.cfs_period_us").read_text())
+    except (OSError, ValueError):
+        return None
+    return None if quota <= 0 or period <= 0 else quota / period
+
+
+def available_cpus() -> int:
+    """Cores this process may really use: its affinity mask, capped by the cgroup CPU quota."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS and Windows have no sched_getaffinity
+        n = os.cpu_count() or 1
+    quota = cpu_quota()
+    if quota is not None:
+        n = min(n, max(1, int(quota)))   # round down: a thread beyond the quota only waits
+    return max(1, n)
+
+
 def configure_threads(n: int | None = None) -> int:
-    """Set torch's intra-op threads: all cores this process may use, unless ``n`` is given.
+    """Set torch's intra-op threads and return how many: ``n``, else ``DIP_TEACH_THREADS``,
+    else every core this process may use (:func:`available_cpus`).
 
     On a 2-core laptop both cores go to the convolution kernels; torch's default can
-    pick more threads than cores on some systems, which slows small networks down.
+    pick more threads than cores on some systems, which slows small networks down. On a
+    shared server set ``DIP_TEACH_THREADS=1``: two fits with two threads each on two
+    cores run about 5x slower each (the OpenMP teams fight), with one thread each they
+    lose almost nothing.
     """
     if n is None:
-        try:
-            n = len(os.sched_getaffinity(0))
-        except AttributeError:  # macOS and Windows have no sched_getaffinity
-            n = os.cpu_count() or 1
+        env = os.environ.get(THREADS_ENV, "").strip()
+        if env:
+            if not env.isdigit() or int(env) < 1:
+                raise ValueError(f"{THREADS_ENV}={env!r}: give a whole number of threads, 1 or more")
+            n = int(env)
+        else:
+            n = available_cpus()
     n = max(1, int(n))
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
@@ -215,6 +307,7 @@ def report() -> dict:
                         else "default for this device"),
         "how_to_change_mode": f"set {MODE_ENV}=test|lab|full before starting Jupyter, or call dip_teach.settings.set_mode('lab')",
         "threads": torch.get_num_threads(),
+        "cpu_quota": cpu_quota(),
         "python": platform.python_version(),
         "torch": torch.__version__,
         "numpy": np.__version__,

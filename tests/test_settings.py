@@ -1,3 +1,8 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -76,3 +81,76 @@ def test_threads_and_report():
         assert key in info
     assert info["mode"] == "test" and info["mode_source"] == "$DIP_TEACH_MODE"
     assert "mode" in settings.format_report(info)
+
+
+# ------------------------------------------------------------------ threads under a CPU quota
+def _fake_cgroups(tmp_path, membership: str, files: dict[str, str]):
+    for rel, text in files.items():
+        f = tmp_path / rel
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text(text)
+    proc = tmp_path / "proc_self_cgroup"
+    proc.write_text(membership)
+    return tmp_path, proc
+
+
+@pytest.mark.parametrize("membership, files, expected", [
+    # cgroup v2, a pod limited to 2 cores
+    ("0::/kubepods/pod1\n", {"cgroup.controllers": "cpu", "kubepods/pod1/cpu.max": "200000 100000\n"}, 2.0),
+    # v2 without a limit
+    ("0::/user\n", {"user/cpu.max": "max 100000\n"}, None),
+    # v2: a parent's smaller quota wins over the child's
+    ("0::/a/b\n", {"a/cpu.max": "50000 100000", "a/b/cpu.max": "400000 100000"}, 0.5),
+    # cgroup v1 (cpu and cpuacct mounted together), 1.5 cores
+    ("4:cpu,cpuacct:/docker/x\n", {"cpu,cpuacct/docker/x/cpu.cfs_quota_us": "150000\n",
+                                   "cpu,cpuacct/docker/x/cpu.cfs_period_us": "100000\n"}, 1.5),
+    # v1 unlimited (-1)
+    ("3:cpu:/\n", {"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, None),
+    # nothing readable
+    ("0::/gone\n", {}, None),
+])
+def test_cpu_quota_from_fake_cgroup_files(tmp_path, membership, files, expected):
+    root, proc = _fake_cgroups(tmp_path, membership, files)
+    assert settings.cpu_quota(root, proc) == expected
+
+
+def test_threads_follow_the_quota_and_the_environment(monkeypatch):
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.setattr(settings, "cpu_quota", lambda: 1.5)
+        monkeypatch.delenv(settings.THREADS_ENV, raising=False)
+        assert settings.available_cpus() == 1            # 1.5 cores: a second thread would only wait
+        assert settings.configure_threads() == 1 == torch.get_num_threads()
+        monkeypatch.setattr(settings, "cpu_quota", lambda: None)
+        assert settings.available_cpus() == len(os.sched_getaffinity(0))
+        monkeypatch.setenv(settings.THREADS_ENV, "1")
+        assert settings.configure_threads() == 1
+        for bad in ("0", "two", "-1"):
+            monkeypatch.setenv(settings.THREADS_ENV, bad)
+            with pytest.raises(ValueError, match="whole number"):
+                settings.configure_threads()
+    finally:
+        torch.set_num_threads(before)
+
+
+CPU_CGROUP = Path("/sys/fs/cgroup/cpu")
+
+
+@pytest.mark.skipif(not (os.geteuid() == 0 and (CPU_CGROUP / "cpu.cfs_quota_us").is_file()
+                         and os.access(CPU_CGROUP, os.W_OK)),
+                    reason="needs root and a writable cgroup v1 cpu controller")
+def test_real_cgroup_with_a_one_core_quota(tmp_path):
+    """A real cgroup limited to 1 core: a process inside it configures 1 thread."""
+    group = CPU_CGROUP / f"dip_teach_test_{os.getpid()}"
+    group.mkdir()
+    try:
+        (group / "cpu.cfs_period_us").write_text("100000")
+        (group / "cpu.cfs_quota_us").write_text("100000")
+        code = "from dip_teach import settings; print(settings.cpu_quota(), settings.configure_threads())"
+        env = {k: v for k, v in os.environ.items() if k != settings.THREADS_ENV}
+        out = subprocess.run(["sh", "-c", f'echo $$ > {group}/cgroup.procs && exec "$0" -c "$1"',
+                              sys.executable, code], capture_output=True, text=True, env=env, timeout=120)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.split() == ["1.0", "1"]
+    finally:
+        group.rmdir()
