@@ -396,6 +396,79 @@ def test_a_kernel_without_subshells_says_how_to_stop(monkeypatch):
     assert dash.fit.status == "finished"           # the fit itself trains all the same
 
 
+# ------------------------------------------- the routing hook: no single point of failure
+class _FakeManager:
+    def __init__(self, fail=False):
+        self.subshells, self.fail = [], fail
+
+    def _create_subshell(self):
+        if self.fail:
+            raise RuntimeError("kernel busy")
+        self.subshells.append(f"sub{len(self.subshells)}")
+        return self.subshells[-1]
+
+    def list_subshell(self):
+        return list(self.subshells)
+
+
+def _fake_kernel(monkeypatch, manager):
+    from dip_teach.live import clicks
+
+    loop = SimpleNamespace(add_callback=lambda fn: fn())     # runs "in the shell-channel thread" at once
+    kernel = SimpleNamespace(shell_channel_thread=SimpleNamespace(manager=manager, io_loop=loop))
+    monkeypatch.setattr(clicks, "_kernel", lambda: kernel)
+    for name, value in (("_SUBSHELL", None), ("_FAILED", None), ("_FAILED_AT", 0.0), ("_TRAINING", 0)):
+        monkeypatch.setattr(clicks, name, value)
+    return clicks
+
+
+def test_routing_hook_passes_any_signature_through_and_falls_back(monkeypatch):
+    """A changed hook signature, a lost subshell, the cell's end: the kernel's own choice decides."""
+    manager = _FakeManager()
+    clicks = _fake_kernel(monkeypatch, manager)
+    calls = []
+
+    def changed_hook(data, default, *, request=None):   # a future ipykernel with another signature
+        calls.append((data, default, request))
+        return default
+
+    comm = SimpleNamespace(_reply_subshell_for=changed_hook)
+    clicks.route(SimpleNamespace(comm=comm, children=[SimpleNamespace(comm=None)]))
+    hook = comm._reply_subshell_for
+    assert hook({"x": 1}, None, request="r") is None and calls == [({"x": 1}, None, "r")]   # not training
+    with clicks.training():
+        assert hook({}, None) == "sub0"                      # while a fit trains: our subshell
+        manager.subshells.clear()                            # the subshell is gone (another client deleted it)
+        assert hook({}, "main") == "main"                    # the kernel's choice, not a dropped message
+    assert hook({}, "main") == "main" and len(calls) == 3    # after the cell: buttons work as usual
+    clicks.route(SimpleNamespace(comm=comm))                 # routing twice does not wrap twice
+    assert comm._reply_subshell_for is hook
+
+
+def test_a_failed_subshell_is_tried_again_later(monkeypatch):
+    manager = _FakeManager(fail=True)
+    clicks = _fake_kernel(monkeypatch, manager)
+    assert clicks.subshell() is None and "kernel busy" in clicks.why_not()
+    manager.fail = False
+    assert clicks.subshell() is None                          # not at once: every view would wait 5 s
+    monkeypatch.setattr(clicks, "_FAILED_AT", clicks._FAILED_AT - clicks.RETRY_AFTER - 1)
+    assert clicks.subshell() == "sub0" and clicks.why_not() is None
+
+
+def test_unknown_kernels_are_gated_with_a_reason(monkeypatch):
+    import ipykernel
+
+    clicks = _fake_kernel(monkeypatch, _FakeManager())
+    monkeypatch.setattr(ipykernel, "__version__", "8.1.0")
+    ok, why = clicks.support()
+    assert not ok and "8.1.0" in why and "7.4" in why
+    monkeypatch.setattr(ipykernel, "__version__", "7.4.0")
+    assert clicks.support()[0]
+    monkeypatch.delattr(_FakeManager, "list_subshell")
+    ok, why = clicks.support()
+    assert not ok and "list_subshell" in why
+
+
 # -------------------------------------------------------------------- headless
 def test_headless_runs_to_the_end_and_leaves_a_static_figure():
     fit = FakeFit(iterations=40)

@@ -14,6 +14,10 @@ torch work. Execute requests (the cells a "Run All" queued) still wait for the m
 thread, in order, so the next cell runs when the fit ends or is stopped. When nothing
 trains, messages go to the main thread as usual, so Start and Run train there too.
 
+The hook is private, so every piece of it is checked before use (:func:`support`, with a
+version gate), the kernel's own choice decides whenever anything is unexpected (a
+changed signature, a lost subshell), and a failed attempt is tried again later.
+
 On other kernels (ipykernel < 7.4, Colab, ...) fits still train at full speed in the
 cell, but the buttons answer only after it; the kernel's interrupt button (a Ctrl-C)
 stops a live fit and keeps its best result.
@@ -23,10 +27,18 @@ from __future__ import annotations
 import contextlib
 import sys
 import threading
+import time
+
+#: ipykernel versions whose private routing hook this module was written and tested against.
+#: Outside them the views still train at full speed; clicks wait for the cell to end.
+TESTED_IPYKERNEL = ((7, 4), (8, 0))
+#: Seconds before a failed attempt to make a subshell may be tried again (by the next view).
+RETRY_AFTER = 30.0
 
 _LOCK = threading.Lock()
 _SUBSHELL: str | None = None       # the subshell that handles our widgets' messages while we train
 _FAILED: str | None = None         # why no subshell could be made (then clicks wait for the cell)
+_FAILED_AT = 0.0                   # when _FAILED was set by a failure that may pass (e.g. a busy kernel)
 _TRAINING = 0                      # fits training in a cell right now (views can nest: panel -> dashboard)
 
 
@@ -36,32 +48,60 @@ def _kernel():
     return getattr(shell, "kernel", None)
 
 
+def _version(text: str) -> tuple[int, int]:
+    parts = (text.split(".") + ["0"])[:2]
+    return tuple(int("".join(ch for ch in p if ch.isdigit()) or 0) for p in parts)
+
+
 def support() -> tuple[bool, str]:
-    """Can clicks reach a running cell here? ``(yes, why)``."""
+    """Can clicks reach a running cell here? ``(yes, why)``.
+
+    Every private piece of ipykernel this module relies on is checked here, one by one,
+    so a kernel that lacks one says which instead of leaving the buttons dead.
+    """
     kernel = _kernel()
     if kernel is None:
         return False, "not in a Jupyter kernel"
-    thread = getattr(kernel, "shell_channel_thread", None)
-    if thread is None or not hasattr(getattr(thread, "manager", None), "_create_subshell"):
-        return False, "this kernel has no subshells (ipykernel < 7)"
     try:
+        import ipykernel
         from ipykernel.comm.comm import BaseComm
     except ImportError:
         return False, "ipykernel's comms are not in use"
-    if not hasattr(BaseComm, "_reply_subshell_for"):
-        return False, "this ipykernel cannot route widget messages to a subshell (needs ipykernel >= 7.4)"
+    low, high = TESTED_IPYKERNEL
+    version = getattr(ipykernel, "__version__", "0")
+    if not low <= _version(version) < high:
+        return False, (f"ipykernel {version}: widget messages reach a running cell only with ipykernel "
+                       f"{low[0]}.{low[1]} to below {high[0]}")
+    thread = getattr(kernel, "shell_channel_thread", None)
+    manager = getattr(thread, "manager", None)
+    needed = {"the kernel's shell-channel loop": getattr(thread, "io_loop", None),
+              "the subshell manager's _create_subshell": getattr(manager, "_create_subshell", None),
+              "the subshell manager's list_subshell": getattr(manager, "list_subshell", None),
+              "the comms' _reply_subshell_for": getattr(BaseComm, "_reply_subshell_for", None)}
+    missing = [what for what, found in needed.items() if found is None]
+    if missing:
+        return False, f"this kernel has no {missing[0]} (subshells off, or an ipykernel this kit does not know)"
     return True, "widget messages go to a subshell while a fit trains"
 
 
 def subshell() -> str | None:
-    """The id of our subshell, made on first use (None where that is impossible)."""
-    global _SUBSHELL, _FAILED
+    """The id of our subshell, made on first use (None where that is impossible).
+
+    A failure that may pass (no answer in time, an error while making it) is tried again
+    by the next view after :data:`RETRY_AFTER` seconds; a kernel that cannot have
+    subshells at all is not asked again.
+    """
+    global _SUBSHELL, _FAILED, _FAILED_AT
     with _LOCK:
-        if _SUBSHELL is not None or _FAILED is not None:
+        if _SUBSHELL is not None and not _exists(_SUBSHELL):
+            _SUBSHELL = None                 # deleted under us (another client): make a new one
+        if _SUBSHELL is not None:
             return _SUBSHELL
+        if _FAILED is not None and not (_FAILED_AT and time.monotonic() - _FAILED_AT > RETRY_AFTER):
+            return None
         ok, why = support()
         if not ok:
-            _FAILED = why
+            _FAILED, _FAILED_AT = why, 0.0
             return None
         thread = _kernel().shell_channel_thread
         made: dict = {}
@@ -78,9 +118,18 @@ def subshell() -> str | None:
         thread.io_loop.add_callback(make)
         if not done.wait(5.0) or "id" not in made:
             _FAILED = f"could not make a subshell: {made.get('error', 'no answer in 5 s')}"
+            _FAILED_AT = time.monotonic()
             return None
-        _SUBSHELL = made["id"]
+        _SUBSHELL, _FAILED, _FAILED_AT = made["id"], None, 0.0
         return _SUBSHELL
+
+
+def _exists(sid: str) -> bool:
+    """Does the kernel still know subshell ``sid``? (A message sent to a lost one is dropped.)"""
+    try:
+        return sid in _kernel().shell_channel_thread.manager.list_subshell()
+    except Exception:
+        return False
 
 
 def why_not() -> str | None:
@@ -98,13 +147,29 @@ def route(widget) -> None:
         comm = getattr(w, "comm", None)
         if comm is None or getattr(comm, "_dip_routed", False):
             continue
-        usual = comm._reply_subshell_for            # the kernel's own choice, used when nothing trains
-
-        def choose(data, default, usual=usual):
-            return sid if _TRAINING else usual(data, default)
-
-        comm._reply_subshell_for = choose
+        usual = getattr(comm, "_reply_subshell_for", None)     # the kernel's own choice
+        if not callable(usual):
+            continue
+        comm._reply_subshell_for = _router(usual)
         comm._dip_routed = True
+
+
+def _router(usual):
+    """The kernel's own routing choice, except "our subshell" while a fit trains.
+
+    Whatever the kernel passes is handed on unchanged (a changed signature must not drop
+    messages), and on any surprise the kernel's own choice decides: a message routed to a
+    subshell that is gone would be dropped and leave every button dead.
+    """
+    def choose(*args, **kwargs):
+        try:
+            if _TRAINING and _SUBSHELL is not None and _exists(_SUBSHELL):
+                return _SUBSHELL
+        except Exception:       # nothing above should raise; if it does, the kernel decides
+            pass
+        return usual(*args, **kwargs)
+
+    return choose
 
 
 def _walk(widget):
