@@ -12,7 +12,7 @@ MODE   ?= test
 # `make html` runs the notebooks in lab mode unless MODE is given on the command line
 HTML_MODE := $(if $(filter command line environment,$(origin MODE)),$(MODE),lab)
 
-.PHONY: lab test unit notebooks setup student instructor clean-venv html demo constraints
+.PHONY: lab test unit notebooks setup student instructor clean-venv html demo constraints test-colab test-kernel6
 
 $(STAMP): requirements.txt pyproject.toml $(CONSTRAINTS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,7 +40,32 @@ notebooks: $(STAMP)
 	DIP_TEACH_MODE=$(MODE) $(BIN)/python -m pytest notebooks --nbval-lax --nbval-current-env -p no:cacheprovider
 
 clean-venv:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(COLAB_VENV) $(K6_VENV)
+
+# Where students run it: two more environments, each in its own folder, for CI (.ci/run).
+COLAB_VENV := .venv-colab
+K6_VENV    := .venv-k6
+
+$(COLAB_VENV)/.installed: .ci/colab-requirements.txt pyproject.toml
+	@test -x $(COLAB_VENV)/bin/python || $(PYTHON) -m venv $(COLAB_VENV)
+	$(COLAB_VENV)/bin/python -m pip --disable-pip-version-check install -q -r .ci/colab-requirements.txt
+	$(COLAB_VENV)/bin/python -m pip --disable-pip-version-check install -q --no-deps -e .
+	@touch $@
+
+## test-colab: every notebook with Google Colab's kernel, widget and IPython versions, live views on
+test-colab: $(COLAB_VENV)/.installed
+	DIP_TEACH_MODE=test DIP_TEACH_HEADLESS=0 $(COLAB_VENV)/bin/python -m pytest notebooks --nbval-lax --nbval-current-env -p no:cacheprovider
+	DIP_TEACH_MODE=test $(COLAB_VENV)/bin/python -m pytest tests/test_live.py -k clicks_reach -p no:cacheprovider
+
+$(K6_VENV)/.installed: requirements.txt pyproject.toml .ci/constraints.txt
+	@test -x $(K6_VENV)/bin/python || $(PYTHON) -m venv $(K6_VENV)
+	sed 's/^ipykernel==.*/ipykernel==6.31.0/' .ci/constraints.txt > $(K6_VENV)/constraints.txt
+	$(K6_VENV)/bin/python -m pip --disable-pip-version-check install -q -r requirements.txt playwright -c $(K6_VENV)/constraints.txt
+	@touch $@
+
+## test-kernel6: the live controls on ipykernel 6 (the poll route): a real kernel, then JupyterLab in Chromium
+test-kernel6: $(K6_VENV)/.installed
+	DIP_TEACH_MODE=test $(K6_VENV)/bin/python -m pytest tests/test_browser.py tests/test_live.py -k "clicks_reach or test_browser" -p no:cacheprovider
 
 ## student: copies of the notebooks in student/, every answer removed (prompts, options, signatures kept)
 student: $(STAMP)

@@ -18,8 +18,15 @@ The hook is private, so every piece of it is checked before use (:func:`support`
 version gate), the kernel's own choice decides whenever anything is unexpected (a
 changed signature, a lost subshell), and a failed attempt is tried again later.
 
-On other kernels (ipykernel < 7.4, Colab, ...) fits still train at full speed in the
-cell, but the buttons answer only after it; the kernel's interrupt button (a Ctrl-C)
+ipykernel 6 (Colab, older Hub images) has no subshells, but its main loop can be asked
+to handle what is waiting: between iterations, at most every :data:`POLL_EVERY` seconds,
+the view lets jupyter-ui-poll process pending widget messages (the *poll* route), and
+jupyter-ui-poll holds back the execute requests of queued cells until the training cell
+ends, so Run All keeps its order. (ipykernel 7's loop no longer delivers widget messages
+that way, hence the subshell there.)
+
+On other kernels (ipykernel 7.0 to 7.3, or without jupyter-ui-poll) fits still train at
+full speed in the cell, but the buttons answer only after it; the kernel's interrupt button (a Ctrl-C)
 stops a live fit and keeps its best result.
 """
 from __future__ import annotations
@@ -40,6 +47,10 @@ _SUBSHELL: str | None = None       # the subshell that handles our widgets' mess
 _FAILED: str | None = None         # why no subshell could be made (then clicks wait for the cell)
 _FAILED_AT = 0.0                   # when _FAILED was set by a failure that may pass (e.g. a busy kernel)
 _TRAINING = 0                      # fits training in a cell right now (views can nest: panel -> dashboard)
+#: Seconds between two looks at pending widget messages on the poll route (ipykernel 6).
+POLL_EVERY = 0.1
+_POLL = None                       # jupyter-ui-poll's poll function while a fit trains on the poll route
+_NEXT_POLL = 0.0
 
 
 def _kernel():
@@ -132,10 +143,43 @@ def _exists(sid: str) -> bool:
         return False
 
 
+def poll_support() -> tuple[bool, str]:
+    """Can the poll route (ipykernel 6 + jupyter-ui-poll) bring clicks to a running cell? ``(yes, why)``."""
+    kernel = _kernel()
+    if kernel is None:
+        return False, "not in a Jupyter kernel"
+    try:
+        import ipykernel
+        import jupyter_ui_poll  # noqa: F401  (imported here: only live views on ipykernel 6 need it)
+    except ImportError:
+        return False, "jupyter-ui-poll is not installed (pip install jupyter-ui-poll)"
+    version = getattr(ipykernel, "__version__", "0")
+    if not (6, 0) <= _version(version) < (7, 0):
+        return False, f"ipykernel {version}'s main loop does not hand widget messages to a running cell"
+    if not callable(getattr(kernel, "do_one_iteration", None)):
+        return False, "this kernel has no do_one_iteration"
+    return True, "pending widget messages are processed between iterations (jupyter-ui-poll)"
+
+
+def route_name() -> str:
+    """How clicks reach a cell that trains here: ``"subshell"``, ``"poll"`` or ``"none"``."""
+    if subshell() is not None:
+        return "subshell"
+    return "poll" if poll_support()[0] else "none"
+
+
+ROUTE_TEXT = {
+    "subshell": "Buttons answer while the fit trains (widget messages go to a kernel subshell).",
+    "poll": "Buttons answer while the fit trains (pending widget messages are handled between iterations).",
+    "none": "Buttons answer once the cell has ended.",
+}
+
+
 def why_not() -> str | None:
     """Why clicks wait for the cell to end here (None when they do not)."""
-    subshell()
-    return _FAILED
+    if route_name() != "none":
+        return None
+    return f"{_FAILED or support()[1]}; {poll_support()[1]}"
 
 
 def route(widget) -> None:
@@ -180,15 +224,82 @@ def _walk(widget):
 
 @contextlib.contextmanager
 def training():
-    """Mark "a fit trains in this cell": our widgets' messages go to the subshell meanwhile."""
-    global _TRAINING
+    """Mark "a fit trains in this cell": our widgets' messages reach it meanwhile.
+
+    On the subshell route the routing hook reads the mark; on the poll route the
+    outermost training opens jupyter-ui-poll, and :func:`pump` processes what waits.
+    jupyter-ui-poll holds back the cells run meanwhile until the cell ends; a fit
+    started by a click (a panel's Run) trains outside any cell, so at its end we
+    release those cells ourselves (and do not poll where that is impossible).
+    """
+    global _TRAINING, _POLL, _NEXT_POLL
     with _LOCK:
         _TRAINING += 1
+        outermost = _TRAINING == 1
+    poller, in_cell = None, _in_cell()
     try:
+        if outermost and _SUBSHELL is None and poll_support()[0] and (in_cell or _release_held_cells(None)):
+            from jupyter_ui_poll import ui_events
+
+            poller = ui_events()
+            _POLL, _NEXT_POLL = poller.__enter__(), 0.0
         yield
     finally:
+        if poller is not None:
+            _POLL = None
+            poller.__exit__(None, None, None)
+            if not in_cell:
+                _release_held_cells(poller)
         with _LOCK:
             _TRAINING -= 1
+
+
+def _release_held_cells(poller) -> bool:
+    """Run the cells jupyter-ui-poll held back, as it does itself when a cell ends.
+
+    With ``poller=None`` only say whether this jupyter-ui-poll can do it (its private
+    ``_post_run_cell``); without it a click-started fit does not poll at all.
+    """
+    try:
+        from jupyter_ui_poll._poll import KernelWrapper
+    except ImportError:
+        return False
+    release = getattr(KernelWrapper, "_post_run_cell", None)
+    if poller is None or not callable(release):
+        return callable(release)
+    poller._post_run_cell()
+    return True
+
+
+def pump(force: bool = False) -> None:
+    """Poll route: handle the widget messages that wait (at most every :data:`POLL_EVERY` s).
+
+    Called by a live view between iterations, in the training thread; the callbacks run
+    meanwhile (in jupyter-ui-poll's thread, while this one waits) and only set flags or
+    draw. Does nothing on the other routes.
+    """
+    global _NEXT_POLL
+    poll = _POLL
+    if poll is None:
+        return
+    now = time.monotonic()
+    if not force and now < _NEXT_POLL:
+        return
+    _NEXT_POLL = now + POLL_EVERY
+    poll(10)
+
+
+def polling() -> bool:
+    """True while a fit trains on the poll route (its view must keep pumping while paused)."""
+    return _POLL is not None
+
+
+def _in_cell() -> bool:
+    """Is the kernel executing a cell (not a widget callback) right now?"""
+    try:
+        return _kernel().get_parent()["header"]["msg_type"] == "execute_request"
+    except Exception:
+        return False
 
 
 def is_training() -> bool:

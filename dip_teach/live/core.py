@@ -380,6 +380,9 @@ class LiveView:
             with self._lock:
                 self.widget = self._build()
             clicks.route(self.widget)
+            self.click_route = clicks.route_name()       # "subshell", "poll" or "none": see clicks
+            for button in (self.pause_btn, self.stop_btn):
+                button.tooltip = clicks.ROUTE_TEXT[self.click_route]
             why = clicks.why_not()
             if why and _kernel_shell() is not None:
                 self._show_note(f"The buttons answer only once the cell has ended here ({why}); the kernel's "
@@ -491,23 +494,32 @@ class LiveView:
 
         A fit already running elsewhere (``fit.start()`` in a script) is only watched.
         """
-        steppers = [fit.steps() for fit in self.fits if fit.status == "idle"]
+        steppers = [(fit, fit.steps()) for fit in self.fits if fit.status == "idle"]
         try:
             while steppers:
-                for stepper in list(steppers):
+                for fit, stepper in list(steppers):
+                    self._wait_while_paused(fit)
                     try:
                         next(stepper)
                     except StopIteration:
-                        steppers.remove(stepper)
+                        steppers.remove((fit, stepper))
         finally:
-            for stepper in steppers:    # an error or an interrupt: the other fits stop too
+            for _, stepper in steppers:    # an error or an interrupt: the other fits stop too
                 stepper.close()
         while any(f.status in ("running", "paused") for f in self.fits):
             time.sleep(0.05)
             self._after_iteration(None)
 
+    def _wait_while_paused(self, fit) -> None:
+        """Poll route: a paused fit would block the only thread that can hear Resume, so wait here."""
+        while fit.status == "paused" and clicks.polling():
+            clicks.pump(force=True)
+            time.sleep(clicks.POLL_EVERY)
+            self._after_iteration(None)
+
     def _after_iteration(self, fit) -> None:
-        """Fit callback, in the training thread: draw if a frame is due, else tick now and then."""
+        """Fit callback, in the training thread: take clicks (poll route), draw if a frame is due, else tick."""
+        clicks.pump()
         if self.widget is None or self._closed.is_set():
             return
         now = time.perf_counter()
