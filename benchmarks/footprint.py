@@ -4,6 +4,7 @@
 
     python benchmarks/footprint.py                      # every notebook, lab mode
     python benchmarks/footprint.py --mode test notebooks/00_welcome.ipynb
+    python benchmarks/footprint.py --keep /tmp/executed notebooks/04_deep_image_prior.ipynb   # keep the outputs
 
 Each notebook runs top to bottom in a fresh kernel, as "Restart and Run All" would (the
 live views in their headless form: the same fits, without a browser). At the end the
@@ -46,14 +47,20 @@ print({MARK!r} + _j.dumps({{"cpu_s": _me.ru_utime + _me.ru_stime + _kids.ru_utim
                            "mode": _settings.get_mode().name}}))"""
 
 
-def measure(path: Path, timeout: int = 3600) -> dict:
-    """Run one notebook in a fresh kernel; its wall seconds, CPU seconds and peak memory (MiB)."""
+def measure(path: Path, timeout: int = 3600, keep: Path | None = None) -> dict:
+    """Run one notebook in a fresh kernel; its wall seconds, CPU seconds and peak memory (MiB).
+
+    With ``keep``, the executed notebook (outputs included) is written there, to read its numbers.
+    """
     nb = nbformat.read(path, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(REPORT_CELL))
     start = time.perf_counter()
     NotebookClient(nb, timeout=timeout, kernel_name="python3",
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     wall = time.perf_counter() - start
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, keep / path.name)
     text = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
     report = json.loads(text.split(MARK, 1)[1])
     return {"notebook": path.stem, "wall_s": wall, **report}
@@ -103,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mode", choices=("test", "lab", "full"), default="lab", help="run mode (default lab)")
     parser.add_argument("--no-server", action="store_true", help="skip measuring the idle JupyterLab server")
+    parser.add_argument("--keep", type=Path, help="write the executed notebooks (with outputs) to this folder")
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every notebooks/NN_*.ipynb")
     args = parser.parse_args(argv)
     from tqdm.auto import tqdm
@@ -113,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for path in (bar := tqdm(notebooks, unit="notebook", desc="footprint")):
         bar.set_postfix_str(path.stem)
-        rows.append(measure(path))
+        rows.append(measure(path, keep=args.keep))
     import torch
 
     print(f"\nrun mode `{args.mode}`, {os.cpu_count()} cores ({platform.processor() or platform.machine()}), "

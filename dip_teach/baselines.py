@@ -25,6 +25,8 @@ True
 """
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -74,16 +76,23 @@ METHODS = {"TV (oracle weight)": tv_oracle, "non-local means": nlm, "DnCNN": dnc
 
 @dataclass
 class Comparison:
-    """PSNR (dB) and image of every method on one noisy image; renders as a Markdown table."""
+    """PSNR (dB), image and compute time of every method on one noisy image; renders as a Markdown table.
+
+    ``seconds`` is the wall time the method took on this image (NaN when not given): for
+    the TV oracle it includes the search over weights, for DnCNN only the denoising (its
+    training is a one-off cost paid before), for the DIP the fit that produced the image.
+    """
 
     psnr: dict[str, float] = field(default_factory=dict)
     image: dict[str, np.ndarray] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
 
-    def add(self, name: str, image, clean) -> None:
-        """Add a method's estimate (array or tensor) and its PSNR to ``clean``."""
+    def add(self, name: str, image, clean, seconds: float = math.nan) -> None:
+        """Add a method's estimate (array or tensor), its PSNR to ``clean`` and the seconds it took."""
         arr = images.to_array(image)
         self.image[name] = arr
         self.psnr[name] = metrics.psnr(arr, clean)
+        self.seconds[name] = float(seconds)
 
     def ranked(self) -> list[tuple[str, float]]:
         """(method, PSNR) pairs, best first."""
@@ -91,11 +100,13 @@ class Comparison:
 
     def __str__(self) -> str:
         best = max(v for k, v in self.psnr.items() if k != "noisy")
-        lines = ["| method | PSNR (dB) | gain over noisy (dB) |", "|---|---:|---:|"]
+        lines = ["| method | PSNR (dB) | gain over noisy (dB) | seconds |", "|---|---:|---:|---:|"]
         base = self.psnr.get("noisy", float("nan"))
         for name, value in self.psnr.items():
             bold = "**" if value == best else ""
-            lines.append(f"| {name} | {bold}{value:.2f}{bold} | {value - base:+.2f} |")
+            secs = self.seconds.get(name, math.nan)
+            lines.append(f"| {name} | {bold}{value:.2f}{bold} | {value - base:+.2f} | "
+                         f"{'-' if math.isnan(secs) else f'{secs:.1f}'} |")
         return "\n".join(lines)
 
     def _repr_markdown_(self) -> str:
@@ -115,7 +126,8 @@ def compare(noisy, clean, methods: dict | None = None) -> Comparison:
     Returns
     -------
     Comparison
-        Starts with the noisy input itself; add the DIP's result with ``.add``.
+        Starts with the noisy input itself; add the DIP's result with ``.add`` (and its
+        seconds). Each baseline's seconds are timed here.
     """
     noisy_a, clean_a = images.to_array(noisy), images.to_array(clean)
     if noisy_a.shape != clean_a.shape:
@@ -123,5 +135,7 @@ def compare(noisy, clean, methods: dict | None = None) -> Comparison:
     table = Comparison()
     table.add("noisy", noisy_a, clean_a)
     for name, fn in (METHODS if methods is None else methods).items():
-        table.add(name, fn(noisy_a, clean_a), clean_a)
+        t0 = time.perf_counter()
+        estimate = fn(noisy_a, clean_a)
+        table.add(name, estimate, clean_a, seconds=time.perf_counter() - t0)
     return table

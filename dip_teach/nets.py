@@ -19,6 +19,11 @@ produce noise. Two families live here:
     Heckel & Hand (2019): no convolutions wider than 1x1, no encoder. Each layer is
     ``upsample x2 -> conv 1x1 -> ReLU -> BatchNorm``; the input is a small random
     tensor ``2**(layers-1)`` times smaller than the image.
+``flat``
+    A control of notebook 05: a stack of 3x3 convolutions at full resolution
+    (``conv 3x3 -> BatchNorm -> LeakyReLU`` per layer), with no down- or upsampling.
+    Neighbouring pixels share weights and inputs, but nothing in it works at a
+    coarser scale.
 ``pixel_mlp``
     A control experiment, not a restoration network: the same small MLP applied to
     every pixel's input vector on its own (``conv 1x1 -> BatchNorm -> LeakyReLU`` per
@@ -52,11 +57,11 @@ class NetConfig:
     ----------
     kind : str
         ``"skip"`` (encoder-decoder, hourglass when every skip width is 0),
-        ``"deep_decoder"`` or ``"pixel_mlp"``.
+        ``"deep_decoder"``, ``"flat"`` or ``"pixel_mlp"``.
     down : tuple of int
         Encoder channels per scale (``skip`` only); its length is the number of scales.
     up : tuple of int
-        Decoder channels per scale; for ``deep_decoder`` and ``pixel_mlp`` the width of each layer.
+        Decoder channels per scale; for ``deep_decoder``, ``flat`` and ``pixel_mlp`` the width of each layer.
     skip : tuple of int
         Channels of the 1x1 skip branch per scale (0 = no skip at that scale).
     upsample : str
@@ -105,7 +110,7 @@ class NetConfig:
 
 
 #: The generator families :func:`build` knows.
-KINDS = ("skip", "deep_decoder", "pixel_mlp")
+KINDS = ("skip", "deep_decoder", "flat", "pixel_mlp")
 
 
 def _widths(n: int, scales: int = 5) -> tuple[int, ...]:
@@ -131,6 +136,8 @@ PRESETS: dict[str, NetConfig] = {
     "hourglass": NetConfig(skip=_widths(0)),
     "deep_decoder": NetConfig(kind="deep_decoder", down=(), skip=(), up=_widths(64, 6),
                               upsample="bilinear", kernel=1, lr=0.01),
+    # a control of notebook 05: convolutions at full resolution only (no down- or upsampling)
+    "flat": NetConfig(kind="flat", down=(), skip=(), up=_widths(32, 5), kernel=3, lr=0.01),
     # the control of notebook 05: as many layers as the tiny net has convolutions per scale, no space
     "pixel_mlp": NetConfig(kind="pixel_mlp", down=(), skip=(), up=_widths(64, 3), kernel=1, lr=0.01,
                            reg_noise_std=0.0),
@@ -236,12 +243,11 @@ class DeepDecoder(nn.Module):
         return self.body(z)
 
 
-class PixelMLP(nn.Module):
-    """The same MLP on every pixel: ``conv 1x1 -> BatchNorm -> LeakyReLU`` per layer, then a sigmoid.
+class FlatNet(nn.Module):
+    """Convolutions at one resolution: ``conv k x k -> BatchNorm -> LeakyReLU`` per layer, then a sigmoid.
 
-    Each output pixel depends only on the input vector at that pixel, so shuffling the
-    target's pixels (and the input's with them) changes nothing for this network: the
-    control that shows what the convolutions of the skip network contribute.
+    With ``kernel=3`` (the ``flat`` preset) neighbours share weights but no layer sees a coarser
+    scale; with ``kernel=1`` it is :class:`PixelMLP`.
     """
 
     def __init__(self, config: NetConfig, in_channels: int, out_channels: int):
@@ -249,7 +255,7 @@ class PixelMLP(nn.Module):
         layers: list[nn.Module] = []
         cin = in_channels
         for width in config.up:
-            layers.append(conv_bn_act(cin, width, 1))
+            layers.append(conv_bn_act(cin, width, config.kernel))
             cin = width
         layers += [nn.Conv2d(cin, out_channels, 1), nn.Sigmoid()]
         self.body = nn.Sequential(*layers)
@@ -260,6 +266,20 @@ class PixelMLP(nn.Module):
         return self.body(z)
 
 
+class PixelMLP(FlatNet):
+    """The same MLP on every pixel: ``conv 1x1 -> BatchNorm -> LeakyReLU`` per layer, then a sigmoid.
+
+    Each output pixel depends only on the input vector at that pixel, so shuffling the
+    target's pixels (and the input's with them) changes nothing for this network: the
+    control that shows what the convolutions of the skip network contribute.
+    """
+
+    def __init__(self, config: NetConfig, in_channels: int, out_channels: int):
+        if config.kernel != 1:
+            raise ValueError(f"a per-pixel MLP has 1x1 convolutions only, got kernel {config.kernel}")
+        super().__init__(config, in_channels, out_channels)
+
+
 def build(preset: str | NetConfig | None = None, in_channels: int = 32, out_channels: int = 3) -> nn.Module:
     """Build a generator from a preset name or a :class:`NetConfig`.
 
@@ -267,7 +287,7 @@ def build(preset: str | NetConfig | None = None, in_channels: int = 32, out_chan
     ----------
     preset : str or NetConfig, optional
         One of :data:`PRESETS` (``"tiny"``, ``"lab"``, ``"paper"``, ``"hourglass"``,
-        ``"deep_decoder"``, ``"pixel_mlp"``); ``None`` takes the run mode's default.
+        ``"deep_decoder"``, ``"flat"``, ``"pixel_mlp"``); ``None`` takes the run mode's default.
     in_channels : int
         Channels of the network input ``z`` (32 in the paper; 2 for a meshgrid).
     out_channels : int
@@ -279,7 +299,7 @@ def build(preset: str | NetConfig | None = None, in_channels: int = 32, out_chan
         The network, with its config as ``net.config``.
     """
     config = get_config(preset)
-    cls = {"skip": SkipNet, "deep_decoder": DeepDecoder, "pixel_mlp": PixelMLP}[config.kind]
+    cls = {"skip": SkipNet, "deep_decoder": DeepDecoder, "flat": FlatNet, "pixel_mlp": PixelMLP}[config.kind]
     return cls(config, in_channels, out_channels)
 
 

@@ -220,23 +220,24 @@ def test_instructor_copy_keeps_every_solution(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_student_notebook_runs_up_to_its_first_exercise(path, tmp_path):
-    """Run All on the student copy, in the test mode, until the first stub: it runs, and says "not yet"."""
+def test_student_notebook_runs_whole(path, tmp_path):
+    """Run All on the student copy, in the test mode, exercises unanswered: every cell runs without an
+    exception (cells that need an answer fall back or are guarded), and the first stub says "not yet"."""
     from nbclient import NotebookClient
 
     student, _ = make_student.make_student(nbformat.read(path, as_version=4))
     first = next((i for i, c in enumerate(student.cells) if "solution" in _tags(c) and c.cell_type == "code"),
                  None)
     assert first is not None, f"{path.name} has no exercise"
-    student.cells = student.cells[:first + 1]
     env = {"DIP_TEACH_MODE": "test", "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
-    try:
+    try:      # raises CellExecutionError, naming the cell, at the first cell that fails
         NotebookClient(student, timeout=600, kernel_name="python3",
                        resources={"metadata": {"path": str(tmp_path)}}).execute()
     finally:
         for k, v in old.items():
             os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+    assert all(c.execution_count for c in student.cells if c.cell_type == "code"), "a cell did not run"
     out = "".join(o.get("text", "") for o in student.cells[first].outputs)
     assert "Not yet" in out and "not answered yet" in out, out

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from dip_teach import architecture, baselines, images, nets, operators, stopping
-from dip_teach.exercises import nb04
+from dip_teach import architecture, baselines, bias, images, live, nets, operators, stopping
+from dip_teach.exercises import nb04, nb06
 from dip_teach.fit import Fit, FitConfig
 
 
@@ -37,6 +37,54 @@ def test_pixel_mlp_fits_in_a_dip_fit_any_size():
     x = images.load("coffee", size=64)[:40, :56]            # no size constraint: not a multiple of 32
     fit = Fit(operators.Operator(), x, config=FitConfig(net="pixel_mlp", iterations=3, stopping=None))
     assert fit.run().image.shape == x.shape
+
+
+def test_flat_net_sees_neighbours_at_one_resolution():
+    torch.manual_seed(0)
+    net = nets.build("flat", in_channels=8).eval()
+    z = torch.rand(1, 8, 20, 18)                             # any size: no down- or upsampling
+    with torch.no_grad():
+        out = net(z)
+        z2 = z.clone()
+        z2[..., 10, 9] += 1.0                                # one input pixel changes ...
+        changed = (net(z2) - out).abs().sum(dim=1)[0] > 1e-6
+    assert out.shape == (1, 3, 20, 18)
+    assert changed[10, 9] and changed[10, 10] and not changed[0, 0]   # ... its neighbourhood moves, not afar
+    assert not any(isinstance(m, torch.nn.Upsample) for m in net.modules())
+    with pytest.raises(ValueError, match="1x1"):
+        nets.PixelMLP(nets.NetConfig(kind="pixel_mlp", down=(), skip=(), up=(8,), kernel=3), 8, 3)
+
+
+def test_race_speeds_reports_the_fair_pair_per_seed():
+    speeds = bias.race_speeds({"tiny": "tiny", "mlp": "pixel_mlp"}, "chelsea", seeds=[0, 1], size=64,
+                              iterations=6, level=1.0)
+    assert set(speeds.steps) == {"tiny", "mlp"}
+    for net in ("tiny", "mlp"):
+        assert all(len(speeds.steps[net][t]) == 2 for t in bias.FAIR_PAIR)
+        assert speeds.steps[net]["natural image"] == [1, 1]          # every loss is below 1 at once
+        assert speeds.loss_ratio(net).shape == (2,) and np.all(speeds.loss_ratio(net) > 0)
+    table = speeds.table()
+    assert table.count("\n") == 3 and "± " in table and "| tiny |" in table
+    targets = bias.race_targets("chelsea", size=64, seed=3)
+    a, b = (np.sort(targets[t].reshape(-1, 3), axis=0) for t in bias.FAIR_PAIR)
+    assert np.array_equal(a, b)                                # the fair pair: the same pixel values
+
+
+def test_side_by_side_trains_prepared_fits_and_draws_a_psnr_curve():
+    clean = images.load("camera", size=64, grey=True)
+    op = operators.Denoising(25)
+    fits = {name: Fit(op, op.corrupt(img, seed=0), clean=img, config=FitConfig(net="tiny", iterations=4))
+            for name, img in (("grey", clean), ("colour", images.load("coffee", size=64)))}
+    view = live.side_by_side(fits, headless=True)
+    assert all(f.iteration == 4 for f in fits.values()) and view.figure is not None
+    assert view.curve == "psnr_clean_avg" and view.names == ["grey", "colour"]
+    with pytest.raises(ValueError, match="curve"):
+        live.Race({"a": clean}, curve="ssim")
+
+
+def test_fire_rule_exercise_is_the_kits_rule():
+    for variances, patience in nb06._curves():
+        assert nb06._fire(variances, patience) == stopping.fire_point(variances, patience)
 
 
 def test_unknown_kind_names_the_choices():
@@ -79,9 +127,11 @@ def test_baselines_beat_the_noisy_input():
     assert list(table.psnr) == ["noisy", *baselines.METHODS]
     for name in baselines.METHODS:
         assert table.psnr[name] > table.psnr["noisy"] + 3, (name, table.psnr)
-    table.add("same as clean", clean, clean)
+    assert all(table.seconds[name] > 0 for name in baselines.METHODS), table.seconds
+    table.add("same as clean", clean, clean, seconds=12.5)
     assert table.ranked()[0][0] == "same as clean"
     assert "| noisy |" in str(table) and "**" in str(table)
+    assert "| 12.5 |" in str(table) and str(table).splitlines()[2].endswith("| - |")   # noisy: no time
 
 
 def test_baselines_refuse_mismatched_images():

@@ -22,8 +22,9 @@ predict_race = Choice(
          "b": "a convolutional generator produces smooth, correlated images easily; every pixel of white "
               "noise must be made independently of its neighbours"},
     hint="Think of what a stack of small convolutions and upsamplings produces from random weights.",
-    explanation="Same loss, same optimiser, same number of values: only the network's structure "
-                "can make the difference.",
+    explanation="Same loss, same optimiser, same number of values: what differs is how the network's "
+                "structure, trained by that optimiser, meets each target. The fair pair is the natural image "
+                "and its shuffled pixels (the same values); white noise also has more variance to fit.",
 )
 
 
@@ -123,6 +124,6 @@ predict_mlp = Choice(
     hint="Each output pixel depends only on the random input vector at that pixel. What does shuffling "
          "the target's pixels change for such a network?",
     explanation="Shuffling the target only relabels which random input vector must produce which colour; "
-                "the inputs are i.i.d., so the problem is statistically the same. The preference for "
-                "natural images comes from the convolutional structure, not from fitting as such.",
+                "the inputs are i.i.d., so the problem is statistically the same. So the architecture is "
+                "necessary for the preference; the optimiser still sets how fast each part is fitted.",
 )

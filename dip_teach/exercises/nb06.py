@@ -124,3 +124,106 @@ predict_patience = Choice(
     explanation="More patience costs iterations and can only move the pick to a lower variance; whether that "
                 "is closer to the PSNR peak depends on the image (the sweep in section 3 shows it).",
 )
+
+
+# ------------------------------------------------------------ 4. the rule itself: minimum so far, patience, fire
+def _fire(variances, patience, *, strict: bool = True, ahead: bool = False, from_start: bool = False,
+          pick_fire: bool = False, never_last: bool = False):
+    """ES-WMV's rule on a recorded curve (the reference), or a typical slip of it: ``strict=False`` waits
+    one iteration too many (``>`` for ``>=``), ``ahead`` picks the minimum of the whole curve (it looks into
+    the future), ``from_start`` counts the patience from the first iteration instead of from the minimum,
+    ``pick_fire`` returns the firing iteration as the pick, ``never_last`` reports the last iteration as
+    the firing one when the rule never fires."""
+    variances = list(variances)
+    best_it, best_var = None, float("inf")
+    for it, var in variances:
+        if var < best_var:
+            best_it, best_var = it, var
+        else:
+            waited = it - (variances[0][0] if from_start else best_it)
+            if waited > patience - (1 if strict else 0):
+                if ahead:
+                    best_it = min(variances, key=lambda p: p[1])[0]
+                return (it if pick_fire else best_it), it
+    return best_it, (variances[-1][0] if never_last and variances else None)
+
+
+def _curves():
+    """Recorded (iteration, variance) curves on which the slips differ from the rule."""
+    its = np.arange(10, 60)
+    valley = 1.0 + (its - 25.0) ** 2 / 100                         # one valley at 25, then a rise: fires
+    late = np.where(its < 30, 1.0 + (its - 15.0) ** 2 / 50, 0.5 + (its - 45.0) ** 2 / 200)
+    falling = 2.0 - its / 100                                        # keeps falling: never fires
+    return [(list(zip(its.tolist(), valley.tolist())), 8), (list(zip(its.tolist(), late.tolist())), 12),
+            (list(zip(its.tolist(), late.tolist())), 25), (list(zip(its.tolist(), falling.tolist())), 5)]
+
+
+_FIRE_SLIPS = (
+    (dict(strict=False), "it fires one iteration late: fire as soon as iteration - (iteration of the minimum) "
+                         ">= patience, not >"),
+    (dict(ahead=True), "the rule cannot look ahead: keep the minimum seen *so far*, and return it when it fires"),
+    (dict(from_start=True), "count the patience from the iteration of the current minimum (it restarts at "
+                            "every new minimum), not from the first iteration"),
+    (dict(pick_fire=True), "return the iteration of the minimum as the pick; the firing iteration is the second "
+                           "value"),
+    (dict(never_last=True), "when the rule never fires, fired_at is None (the pick is then the lowest variance "
+                            "seen)"),
+)
+
+
+def _as_pair(value, k: int):
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise Incorrect(f"on test curve {k}, return a pair (pick, fired_at), got {type(value).__name__}")
+    return tuple(None if v is None else int(v) for v in value)
+
+
+def _check_fire(answer) -> None:
+    require_function(answer)
+    cases = _curves()
+    got = [_as_pair(answer(list(v), p), k) for k, (v, p) in enumerate(cases, 1)]
+    want = [_fire(v, p) for v, p in cases]
+    if got == want:
+        return
+    for flags, message in _FIRE_SLIPS:
+        if got == [_fire(v, p, **flags) for v, p in cases]:
+            raise Incorrect(message)
+    k = next(i for i, (g, w) in enumerate(zip(got, want)) if g != w)
+    (g_pick, g_fired), (w_pick, w_fired) = got[k], want[k]
+    if (g_fired is None) != (w_fired is None):
+        raise Incorrect(f"on test curve {k + 1} your rule " + ("never fires, but it should" if g_fired is None
+                        else "fires, but it should not: no `patience` iterations pass without a new minimum"))
+    if g_fired != w_fired:
+        raise Incorrect(f"on test curve {k + 1} your rule fires {'too late' if g_fired > w_fired else 'too early'}")
+    raise Incorrect(f"on test curve {k + 1} your pick is {'later' if g_pick > w_pick else 'earlier'} than the "
+                    "rule's: it is the iteration of the lowest variance seen when it fires")
+
+
+fire_rule = Question(
+    "fire_rule",
+    "Write `fire(variances, patience)`: `variances` is a list of (iteration, variance) pairs in order. Walk "
+    "through it keeping the iteration with the lowest variance so far; as soon as `patience` iterations have "
+    "passed since that minimum without a lower one, stop and return (iteration of the minimum, iteration "
+    "now). If it never fires, return (iteration of the lowest variance, None).",
+    checker=_check_fire,
+    hint=["Two variables, best_it and best_var, updated when a lower variance comes; otherwise compare "
+          "it - best_it with patience.",
+          "for it, var in variances: if var < best_var: best_it, best_var = it, var; "
+          "elif it - best_it >= patience: return best_it, it. After the loop: return best_it, None."],
+    solution="""
+    def fire(variances, patience):
+        best_it, best_var = None, math.inf
+        for it, var in variances:
+            if var < best_var:                    # a new minimum: the patience starts again
+                best_it, best_var = it, var
+            elif it - best_it >= patience:        # waited long enough: stop, return the minimum
+                return best_it, it
+        return best_it, None                      # never fired: the lowest variance seen
+    """,
+    right=example(lambda: _fire),
+    wrong=[mistake(example(lambda: lambda v, p: _fire(v, p, strict=False)), says=">="),
+           mistake(example(lambda: lambda v, p: _fire(v, p, ahead=True)), says="look ahead"),
+           mistake(example(lambda: lambda v, p: _fire(v, p, from_start=True)), says="current minimum"),
+           mistake(example(lambda: lambda v, p: _fire(v, p, pick_fire=True)), says="second value"),
+           mistake(example(lambda: lambda v, p: _fire(v, p, never_last=True)), says="None")],
+    explanation="That is all of ES-WMV's decision; the kit's stopping.fire_point is the same loop.",
+)

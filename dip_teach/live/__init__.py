@@ -9,6 +9,8 @@ Four views, each one call from a notebook:
 :func:`race`
     the paper's Figure 2: one network fitting a natural image, the image plus noise,
     shuffled pixels and white noise, side by side;
+:func:`side_by_side`
+    the race's view for any prepared fits (up to four), with one curve each;
 :func:`panel`
     pick image, noise level, network and learning rate, press Run (for workshops).
 
@@ -34,7 +36,7 @@ The widgets only observe: a fit knows nothing about them (:mod:`dip_teach.fit`).
 from .core import HEADLESS_ENV, LiveView, active, close_all, headless_reason, is_headless
 from .dashboard import FitDashboard, watch
 from .panel import ParameterPanel, panel
-from .race import Race, race, race_targets
+from .race import Race, race, race_targets, side_by_side
 
-__all__ = ["watch", "race", "panel", "FitDashboard", "Race", "ParameterPanel", "LiveView",
+__all__ = ["watch", "race", "side_by_side", "panel", "FitDashboard", "Race", "ParameterPanel", "LiveView",
            "race_targets", "is_headless", "headless_reason", "active", "close_all", "HEADLESS_ENV"]

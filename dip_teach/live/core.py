@@ -118,6 +118,14 @@ def to_uint8(img: np.ndarray) -> np.ndarray:
     return images.to_uint8(np.clip(np.asarray(img, dtype=np.float32), 0.0, 1.0))
 
 
+def image_axis(ax, img: np.ndarray, title: str) -> None:
+    """Show an ``(H, W, C)`` float image on a matplotlib axis (one channel in grey), titled, no ticks."""
+    a = to_uint8(img)
+    ax.imshow(a, cmap="gray" if a.ndim == 2 else None, interpolation="nearest")
+    ax.set_title(title, fontsize=8)
+    ax.set_axis_off()
+
+
 def png_bytes(img: np.ndarray, min_side: int = 0) -> bytes:
     """Encode an ``(H, W, C)`` float image as PNG bytes for an ``ipywidgets.Image``.
 
@@ -473,6 +481,22 @@ class LiveView:
         finally:
             self._trainer = None
             self.render(final=True)
+        return self
+
+    def launch(self, start: bool = True):
+        """Show this view and, with ``start``, train its fits; return self (what ``watch``/``race`` return).
+
+        Live: display the widgets, then train in this cell until the fits end or Stop is
+        pressed. Headless: train to the end first, then show the static figure.
+        """
+        if self.headless:
+            if start:
+                self.run()
+                show(self)
+        else:
+            show(self)
+            if start:
+                self.start()       # blocks until the fits end or Stop is pressed
         return self
 
     def run(self):

@@ -34,8 +34,8 @@ import numpy as np
 import torch
 
 from .. import spectral as _spectral
-from .core import (BlitFigure, LiveView, axis_limit, error_html, format_seconds, new_figure, png_bytes, recent_rate,
-                   show, to_uint8)
+from .core import (BlitFigure, LiveView, axis_limit, error_html, format_seconds, image_axis, new_figure, png_bytes,
+                   recent_rate, to_uint8)
 
 PANEL_SIDE = 128      # images are enlarged (nearest neighbour) to at least this many pixels
 
@@ -373,23 +373,16 @@ class FitDashboard(LiveView):
         fig = new_figure(1.9 * cols, 1.9 * rows + 1.2, dpi=80)
         grid = fig.add_gridspec(rows, cols, height_ratios=[1, 1.3] + ([1] if snaps else []))
         for j, (name, img) in enumerate(panels):
-            _imshow(fig.add_subplot(grid[0, j]), img, name)
+            image_axis(fig.add_subplot(grid[0, j]), img, name)
         ax = fig.add_subplot(grid[1, : cols if self.track is None else max(1, cols - cols // 2)])
         PsnrCurves(ax, fit).update()
         if self.track is not None:
             _spectral.plot(self.track, ax=fig.add_subplot(grid[1, max(1, cols - cols // 2):]))
         for j, s in enumerate(snaps):
-            _imshow(fig.add_subplot(grid[2, j]), s.image, f"snapshot @ {s.iteration}")
+            image_axis(fig.add_subplot(grid[2, j]), s.image, f"snapshot @ {s.iteration}")
         fig.suptitle(self.title, fontsize=10)
         fig.tight_layout()
         return fig
-
-
-def _imshow(ax, img, title: str) -> None:
-    a = to_uint8(img)
-    ax.imshow(a, cmap="gray" if a.ndim == 2 else None, interpolation="nearest")
-    ax.set_title(title, fontsize=8)
-    ax.set_axis_off()
 
 
 def _describe(fit) -> str:
@@ -442,12 +435,4 @@ def watch(fit, *, spectral: bool = False, start: bool = True, headless: bool | N
         More options of :class:`FitDashboard` (``fps``, ``max_overhead``, ``residual_gain``, ...).
     """
     dash = FitDashboard(fit, spectral=spectral, headless=headless, name=name, **kwargs)
-    if dash.headless:
-        if start:
-            dash.run()
-            show(dash)
-    else:
-        show(dash)
-        if start:
-            dash.start()       # blocks until the fit ends or Stop is pressed
-    return dash
+    return dash.launch(start)

@@ -28,39 +28,11 @@ import time
 import numpy as np
 
 from .. import images, settings
-from .core import BlitFigure, LiveView, error_html, new_figure, png_bytes, show
+from ..bias import MIN_RACE_SIDE, race_targets  # noqa: F401  (re-exported: live.race_targets)
+from .core import BlitFigure, LiveView, error_html, image_axis, new_figure, png_bytes
 
 THUMB_SIDE = 112
-MIN_RACE_SIDE = 64    # below this the coarsest scale of a 5-scale net is 1 pixel (batch norm fails)
 COLOURS = ("tab:green", "tab:blue", "tab:orange", "tab:red")
-
-
-def race_targets(image: str = "astronaut", size: int | None = None, sigma: float = 25.0,
-                 seed: int = 0) -> dict[str, np.ndarray]:
-    """The four targets of the race, ``(H, W, C)`` arrays in ``[0, 1]``.
-
-    Parameters
-    ----------
-    image : str or array
-        Catalogue name, path or array of the natural image.
-    size : int, optional
-        Side of the square crop; default ``settings.image_size(128)`` but at least 64
-        (small: four fits share the CPU).
-    sigma : float
-        Standard deviation of the added Gaussian noise, on the 0-255 scale.
-    seed : int
-        Seeds the noise, the shuffle and the white noise.
-    """
-    # small, since four fits share the CPU; but 5-scale networks need at least 64 pixels
-    size = max(MIN_RACE_SIDE, settings.image_size(128)) if size is None else int(size)
-    natural = images.load(image, size=size) if isinstance(image, str) else images.prepare(image, size=size)
-    rng = np.random.default_rng(seed)
-    noisy = np.clip(natural + rng.normal(0.0, sigma / 255.0, natural.shape), 0, 1).astype(np.float32)
-    h, w, c = natural.shape
-    # shuffle pixel positions (each pixel keeps its colour): same histogram, no structure
-    shuffled = natural.reshape(h * w, c)[rng.permutation(h * w)].reshape(h, w, c)
-    noise = rng.random(natural.shape).astype(np.float32)
-    return {"natural image": natural, "image + noise": noisy, "shuffled pixels": shuffled, "white noise": noise}
 
 
 class Race(LiveView):
@@ -80,15 +52,27 @@ class Race(LiveView):
 
     kind = "race"
 
-    def __init__(self, targets: dict, config=None, **kwargs):
+    #: What a curve can show: history key -> (axis label, log scale).
+    CURVES = {"loss": ("loss (MSE to the target)", True),
+              "psnr_clean": ("PSNR to clean, raw output (dB)", False),
+              "psnr_clean_avg": ("PSNR to clean, averaged output (dB)", False)}
+
+    def __init__(self, targets: dict, config=None, *, fits=None, curve: str = "loss",
+                 title: str = "The race: one network, four targets", **kwargs):
         from ..fit import Fit, FitConfig
         from ..operators import Operator
 
+        if curve not in self.CURVES:
+            raise ValueError(f"curve must be one of {', '.join(self.CURVES)}, got {curve!r}")
         if config is None:
             config = FitConfig(ema=0.0, stopping=None)
         self.names = list(targets)
         self.targets = {k: np.asarray(v, dtype=np.float32) for k, v in targets.items()}
-        fits = [Fit(Operator(), t, config=copy.deepcopy(config)) for t in self.targets.values()]
+        self.curve, self.title = curve, title
+        if fits is None:
+            fits = [Fit(Operator(), t, config=copy.deepcopy(config)) for t in self.targets.values()]
+        elif len(fits) != len(self.names):
+            raise ValueError(f"{len(fits)} fits for {len(self.names)} targets")
         self._thumbs_at = self._curves_at = None
         super().__init__(fits, **kwargs)
 
@@ -132,7 +116,7 @@ class Race(LiveView):
         self.error = w.HTML()
         self.error.add_class("dip-error")
         self._update_widgets()
-        return w.VBox([w.HTML("<b>The race: one network, four targets</b>"),
+        return w.VBox([w.HTML(f"<b>{self.title}</b>"),
                        w.HBox([self.start_btn, self.pause_btn, self.stop_btn, self.counter],
                               layout=w.Layout(align_items="center")),
                        w.HBox(columns), self.curves_img, self.error])
@@ -164,40 +148,53 @@ class Race(LiveView):
                               f"&middot; <i>{status}</i>{extra}")
         for fit, label in zip(self.fits, self.labels):
             loss = fit.history["loss"][-1] if fit.history["loss"] else math.nan
-            label.value = f"<small>loss {loss:.4f} @ {fit.iteration}</small>"
+            label.value = f"<small>{self._label(fit)} @ {fit.iteration}</small>"
+
+    def _label(self, fit) -> str:
+        values = fit.history[self.curve]
+        if self.curve == "loss":
+            return f"loss {values[-1] if values else math.nan:.4f}"
+        return f"{values[-1] if values else math.nan:.2f} dB"
 
     def loss_lines(self, ax, live: bool = False) -> list:
-        """One (empty) loss line per target on log-log axes; fill them with :meth:`update_lines`."""
+        """One (empty) line per target (the ``curve``: loss on log-log axes, or a PSNR); fill them with
+        :meth:`update_lines`."""
+        label, log = self.CURVES[self.curve]
         lines = [ax.plot([], [], color=colour, label=name)[0] for name, colour in zip(self.names, COLOURS)]
-        ax.set_xscale("log")
-        ax.set_yscale("log")
+        ax.set_xscale("log" if log else "linear")
+        ax.set_yscale("log" if log else "linear")
         ax.set_xlabel("iteration")
-        ax.set_ylabel("loss (MSE to the target)")
+        ax.set_ylabel(label)
         ax.grid(alpha=0.3, which="both")
-        ax.legend(fontsize=8, loc="lower left")
-        ax.set_xlim(1, max(2, max(int(getattr(f.config, "iterations", 0) or 0) for f in self.fits)))
-        ax.set_ylim(1e-3, 1)
+        ax.legend(fontsize=8, loc="lower left" if log else "lower right")
+        ax.set_xlim(1 if log else 0, max(2, max(int(getattr(f.config, "iterations", 0) or 0) for f in self.fits)))
+        ax.set_ylim(*((1e-3, 1) if log else (10, 40)))
         return lines
 
     def update_lines(self, lines, live: bool = False) -> None:
-        """Copy every fit's loss history into its line; y limits in whole decades when live."""
+        """Copy every fit's curve into its line; y limits in whole decades (whole 5 dB) when live."""
+        log = self.CURVES[self.curve][1]
         lows, highs = [], []
         for line, fit in zip(lines, self.fits):
-            n = min(len(fit.history["iteration"]), len(fit.history["loss"]))
+            n = min(len(fit.history["iteration"]), len(fit.history[self.curve]))
             step = max(1, n // 1500)
             its = np.asarray(fit.history["iteration"][:n:step], dtype=float)
-            loss = np.asarray(fit.history["loss"][:n:step], dtype=float)
-            line.set_data(its, loss)
-            good = loss[np.isfinite(loss) & (loss > 0)]
+            values = np.asarray(fit.history[self.curve][:n:step], dtype=float)
+            line.set_data(its, values)
+            good = values[np.isfinite(values) & ((values > 0) if log else True)]
             if len(good):
                 lows.append(good.min())
                 highs.append(good.max())
         if lows:
             lo, hi = min(lows), max(highs)
-            if live:      # the axes stay put (fast blitted frames) until a curve leaves its decade
+            if live and log:      # the axes stay put (fast blitted frames) until a curve leaves its decade
                 lo, hi = 10 ** math.floor(math.log10(lo)), 10 ** math.ceil(math.log10(hi))
-            else:
+            elif live:
+                lo, hi = 5 * math.floor(lo / 5), 5 * math.ceil(hi / 5 + 1e-9)
+            elif log:
                 lo, hi = lo / 1.2, hi * 1.2
+            else:
+                lo, hi = lo - 0.5, hi + 0.5
             lines[0].axes.set_ylim(lo, hi)
 
     def _show_error(self, err: BaseException, title: str) -> None:
@@ -214,15 +211,11 @@ class Race(LiveView):
         fig = new_figure(2.2 * n, 7.0, dpi=80)
         grid = fig.add_gridspec(3, n, height_ratios=[1, 1, 1.6])
         for j, (name, fit) in enumerate(zip(self.names, self.fits)):
-            ax = fig.add_subplot(grid[0, j])
-            ax.imshow(np.clip(self.targets[name], 0, 1), interpolation="nearest")
-            ax.set_title(name, fontsize=9)
-            ax.set_axis_off()
-            ax = fig.add_subplot(grid[1, j])
+            image_axis(fig.add_subplot(grid[0, j]), self.targets[name], name)
             out = fit.latest()
+            ax = fig.add_subplot(grid[1, j])
             if out is not None:
-                ax.imshow(out, interpolation="nearest")
-            ax.set_title(f"output @ {fit.iteration}", fontsize=8)
+                image_axis(ax, out, f"output @ {fit.iteration}")
             ax.set_axis_off()
         self.update_lines(self.loss_lines(fig.add_subplot(grid[2, :])))
         fig.tight_layout()
@@ -259,12 +252,29 @@ def race(image: str = "astronaut", *, size: int | None = None, sigma: float = 25
     config = FitConfig(net=net, iterations=iterations, lr=lr, seed=seed, ema=0.0, stopping=None)
     view = Race(race_targets(image, size=size, sigma=sigma, seed=seed), config, headless=headless, name=name,
                 **kwargs)
-    if view.headless:
-        if start:
-            view.run()
-            show(view)
-    else:
-        show(view)
-        if start:
-            view.start()
-    return view
+    return view.launch(start)
+
+
+def side_by_side(fits: dict, *, curve: str = "psnr_clean_avg", title: str | None = None, start: bool = True,
+                 headless: bool | None = None, name: str | None = None, **kwargs) -> Race:
+    """Train up to four prepared fits side by side (one iteration each in turn) and draw one curve of each.
+
+    The race's view, for any fits: notebook 06 watches four denoising fits this way.
+
+    Parameters
+    ----------
+    fits : dict of str -> Fit
+        Name and fit (not run yet); each fit's observation is shown as its "target".
+    curve : str
+        History key drawn: ``"psnr_clean_avg"`` (default), ``"psnr_clean"`` or ``"loss"``.
+    title : str, optional
+        Heading of the view.
+    start, headless, name, **kwargs
+        As in :func:`race`.
+    """
+    if not 1 <= len(fits) <= len(COLOURS):
+        raise ValueError(f"side_by_side shows 1 to {len(COLOURS)} fits, got {len(fits)}")
+    targets = {n: images.to_array(f.observation) for n, f in fits.items()}
+    view = Race(targets, fits=list(fits.values()), curve=curve, headless=headless, name=name or "side-by-side",
+                title=title or f"{len(fits)} fits side by side", **kwargs)
+    return view.launch(start)
