@@ -225,14 +225,16 @@ more_missing = Choice(
     "more_missing",
     "Predict: with 80% of the pixels missing instead of 50%, how do TV (at its oracle weight) and the DIP "
     "(last averaged output) compare in the holes?",
-    options={"a": "both fall by several dB, and their gap stays within the spread of a few seeds",
+    options={"a": "both lose several dB, TV more: the DIP's lead grows",
              "b": "TV collapses to the prior-free level while the DIP keeps its 50% result",
              "c": "both keep their 50% result: a random mask leaves a known pixel near every hole"},
     correct="a",
-    why={"b": "TV still diffuses the known values into the holes; it loses detail, not everything",
+    why={"b": "TV still diffuses the known values into the holes; it loses detail, not everything, and the "
+              "DIP loses too",
          "c": "at 80% the nearest known pixel is further away and fewer neighbours constrain each hole"},
     hint=["Each missing pixel now has fewer known neighbours: what does that do to every method?",
-          "Both priors lose information; whether one loses more is a question for several seeds."],
-    explanation="Both methods lose several dB; at lab scale the gap between them is small next to the seeds' "
-                "spread (the teaching guide lists the measured means).",
+          "TV can only diffuse what is nearby; the network can repeat structure it found elsewhere in the image."],
+    explanation="Both lose; at lab scale TV loses about a dB more, and the DIP is ahead on every seed where at "
+                "50% the gap was within the seeds' spread (the teaching guide lists the measured numbers). The "
+                "network's prior reuses structure from the whole image; TV only smooths locally.",
 )
