@@ -104,8 +104,8 @@ def _check_downsample(answer) -> None:
             raise Incorrect("the inside is right but the borders are not: pad with (len(kernel) - factor) // 2 "
                             "pixels by reflection on every side")
         raise Incorrect(f"on test {i + 1} your output differs from the reference by up to "
-                        f"{(got - want).abs().max().item():.3g}: is the kernel centred (pad (len(kernel) - factor) // 2 "
-                        "on each side, then a stride of factor)?")
+                        f"{(got - want).abs().max().item():.3g}: is the kernel centred "
+                        "(pad (len(kernel) - factor) // 2 on each side, then a stride of factor)?")
 
 
 downsample = Question(
