@@ -43,7 +43,7 @@ torch.Size([1, 3, 64, 64])
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn as nn
@@ -133,7 +133,9 @@ PRESETS: dict[str, NetConfig] = {
     "lab": NetConfig(down=(16, 32, 64, 64, 64), up=(16, 32, 64, 64, 64), skip=_widths(4),
                      upsample="nearest", lr=0.01),
     "paper": NetConfig(),
-    "hourglass": NetConfig(skip=_widths(0)),
+    # the no-skip net of the official inpainting code's large-hole run (the vase: num_channels_skip=[0]*5,
+    # upsample_mode='nearest'); hourglass() gives the same at the width of any preset
+    "hourglass": NetConfig(skip=_widths(0), upsample="nearest"),
     "deep_decoder": NetConfig(kind="deep_decoder", down=(), skip=(), up=_widths(64, 6),
                               upsample="bilinear", kernel=1, lr=0.01),
     # a control of notebook 05: convolutions at full resolution only (no down- or upsampling)
@@ -142,6 +144,27 @@ PRESETS: dict[str, NetConfig] = {
     "pixel_mlp": NetConfig(kind="pixel_mlp", down=(), skip=(), up=_widths(64, 3), kernel=1, lr=0.01,
                            reg_noise_std=0.0),
 }
+
+
+def hourglass(preset: str | NetConfig | None = None) -> NetConfig:
+    """The hourglass of the paper's large-hole inpainting: ``preset`` without skip connections.
+
+    Every skip width becomes 0 and the upsampling nearest-neighbour, as in the official
+    ``inpainting.ipynb`` for the vase (``num_channels_skip=[0]*5``, ``upsample_mode='nearest'``).
+    ``hourglass("paper")`` is the ``hourglass`` preset; ``hourglass()`` takes the run mode's
+    network, so a laptop gets the same idea at its own width.
+
+    Examples
+    --------
+    >>> hourglass("paper") == PRESETS["hourglass"]
+    True
+    >>> hourglass("lab").skip
+    (0, 0, 0, 0, 0)
+    """
+    config = get_config(preset)
+    if config.kind != "skip":
+        raise ValueError(f"only skip networks have skip connections to remove, got kind {config.kind!r}")
+    return replace(config, skip=(0,) * config.scales, upsample="nearest")
 
 
 def get_config(preset: str | NetConfig | None = None) -> NetConfig:

@@ -361,6 +361,57 @@ def prior_free_fit(y, operator: Operator, iterations: int = 200, lr: float = 0.0
     return restore(y, operator, "none", 0.0, iterations=iterations, lr=lr, x0=x0, clean=clean)
 
 
+def descend(y, operator: Operator, x0, steps: int = 200, lr: float = 1.0, clean=None) -> Restoration:
+    """Plain gradient descent on the data term ``0.5 * sum((A(x) - y)^2)`` over the pixels: no prior.
+
+    The loop notebook 01 asks students to write. Each step is ``x -= lr * A^T (A x - y)``:
+    it moves ``x`` only along what ``A`` sees (the row space of ``A``), so whatever ``x0``
+    holds in the null space of ``A`` (the holes of a mask, the detail a downsampler averages
+    away) is kept *exactly*. That is the argument of the null space, and it needs this bare
+    loop: Adam (:func:`prior_free_fit`) rescales every pixel's step by its own history and
+    the clipping to ``[0, 1]`` of :func:`restore` is not linear, so neither keeps the null
+    space exactly.
+
+    Parameters
+    ----------
+    y : tensor or array
+        The observation.
+    operator : Operator
+        The forward model; only ``operator.forward`` is used.
+    x0 : tensor or array
+        The start; never changed in place.
+    steps : int
+        Gradient steps.
+    lr : float
+        Step size. It converges when ``lr < 2 / ||A||^2``; a downsampler that averages
+        ``f x f`` pixels has ``||A||^2`` close to ``1 / f^2``, so ``lr = f**2`` is a safe choice.
+    clean : tensor or array, optional
+        The true image, for the PSNR of the result.
+
+    Returns
+    -------
+    Restoration
+        ``energies`` holds the data term at every step.
+    """
+    y = _observation(y)
+    x = _observation(x0, "x0").detach().clone().to(y.device).requires_grad_(True)
+    if int(steps) != steps or steps < 1:
+        raise ValueError(f"steps must be a positive integer, got {steps}")
+    out = Restoration(x=x, prior="none", weight=0.0)
+    t0 = time.perf_counter()
+    for _ in range(int(steps)):
+        loss = 0.5 * ((operator.forward(x) - y) ** 2).sum()
+        (grad,) = torch.autograd.grad(loss, x)
+        with torch.no_grad():
+            x -= lr * grad
+        out.energies.append(loss.item())
+    out.seconds = time.perf_counter() - t0
+    out.x = x.detach()
+    if clean is not None:
+        out.psnr = metrics.psnr(out.x.clamp(0, 1), _observation(clean, "clean").to(y.device))
+    return out
+
+
 # ------------------------------------------------------------------ weight search
 @dataclass
 class WeightSearch:

@@ -81,3 +81,11 @@ def test_bad_arguments_say_what_to_do():
 
 def test_default_preset_follows_the_run_mode():
     assert nets.build().config == nets.PRESETS["tiny"]   # conftest sets the test mode
+
+
+def test_hourglass_removes_the_skips_of_any_preset():
+    assert nets.hourglass("paper") == nets.PRESETS["hourglass"]
+    lab = nets.hourglass("lab")
+    assert lab.skip == (0,) * 5 and lab.upsample == "nearest" and lab.up == nets.PRESETS["lab"].up
+    with pytest.raises(ValueError, match="skip networks"):
+        nets.hourglass("deep_decoder")

@@ -80,3 +80,18 @@ def test_bicubic_baseline_beats_nothing(small_tensor):
     up = ops.upsample_bicubic(lr, 2)
     assert up.shape == small_tensor.shape
     assert metrics.psnr(up, small_tensor) > 22
+
+
+def test_bicubic_downsampling_matches_pillow_bicubic(small_image):
+    from PIL import Image
+
+    lr = ops.BicubicDownsampling(4).corrupt(small_image)
+    assert lr.shape == (1, 3, 16, 16)
+    ref = np.stack([np.asarray(Image.fromarray(small_image[..., c], "F").resize((16, 16), Image.Resampling.BICUBIC))
+                    for c in range(3)], -1)
+    inner = (slice(2, -2), slice(2, -2))
+    assert np.abs(lr[0].permute(1, 2, 0).numpy()[inner] - ref[inner]).max() < 1e-4
+    # a different model from the kit's Lanczos-3 operator: close, not equal
+    lanczos = ops.Downsampling(4).corrupt(small_image)
+    assert 1e-3 < (lr - lanczos).abs().max() < 0.2
+    assert ops.cubic_kernel(4).sum().item() == pytest.approx(1.0)

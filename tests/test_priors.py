@@ -178,3 +178,23 @@ def test_bad_inputs_are_explained(small_tensor):
         priors.best_weight(small_tensor, op, "tv", None)
     with pytest.raises(ImageError, match="mask is"):
         priors.restore(small_tensor, ops.Inpainting(ops.pixel_mask((32, 32))), "tv")
+
+
+def test_descend_keeps_the_null_space_exactly(small_tensor):
+    # plain gradient descent: the holes (the null space of a mask) never move, the known pixels converge
+    mask = torch.from_numpy(ops.pixel_mask(small_tensor.shape[-2:], missing=0.5, seed=0))
+    op = ops.Inpainting(mask)
+    y = op.corrupt(small_tensor)
+    x0 = torch.rand_like(small_tensor)
+    res = priors.descend(y, op, x0, steps=50, lr=0.5)
+    holes = (mask == 0).expand_as(small_tensor[0])[None]
+    assert torch.equal(res.x[holes], x0[holes])
+    assert (res.x - small_tensor)[~holes].abs().max() < 1e-6
+    assert not torch.equal(x0, res.x) and res.energies[-1] < 1e-6 * res.energies[0]
+
+
+def test_descend_fits_a_downsampler_with_lr_factor_squared(small_tensor):
+    op = ops.Downsampling(4)
+    y = op.corrupt(small_tensor)
+    res = priors.descend(y, op, ops.upsample_bicubic(y, 4), steps=50, lr=16, clean=small_tensor)
+    assert metrics.psnr(op.forward(res.x), y) > 60 and res.psnr > 20
