@@ -6,7 +6,7 @@
     python scripts/hosting.py --repo https://github.com/YOU/dip-teach  # a fork: new address everywhere
 
 The Colab cell is the first code cell of each ``notebooks/NN_*.ipynb``. Outside Colab it
-does nothing; on Colab it clones the repository, installs the one package Colab lacks and
+does nothing; on Colab it clones the repository, installs the two packages Colab lacks and
 works from the clone's ``notebooks/`` folder, leaving Colab's own torch alone. ``--repo``
 also rewrites the address in the README's Colab badges, Binder and nbgitpuller links.
 Only the Colab cells and those links change; every other cell and line stays as it is.
@@ -29,12 +29,12 @@ BADGE = re.compile(r"colab\.research\.google\.com/github/([^/\s)]+/[^/\s)]+)/blo
 
 CELL = """\
 # Colab only (does nothing elsewhere): fetch the course, then work from its notebooks/ folder.
-# Colab's own torch is kept; only PyWavelets is missing there.
+# Colab's own torch is kept; it lacks PyWavelets, and jupyter-ui-poll (live views' buttons on its kernel).
 import os, sys
 if "google.colab" in sys.modules:
     if not os.path.isdir("/content/dip-teach"):
         !git clone -q --depth 1 https://github.com/{repo} /content/dip-teach
-        %pip install -q "PyWavelets>=1.5,<2"
+        %pip install -q "PyWavelets>=1.5,<2" "jupyter-ui-poll>=1.1,<2"
     sys.path.insert(0, "/content/dip-teach")
     %cd /content/dip-teach/notebooks"""
 
