@@ -12,7 +12,7 @@ MODE   ?= test
 # `make html` runs the notebooks in lab mode unless MODE is given on the command line
 HTML_MODE := $(if $(filter command line environment,$(origin MODE)),$(MODE),lab)
 
-.PHONY: lab test unit notebooks setup student instructor clean-venv html demo constraints
+.PHONY: lab test unit notebooks setup student instructor clean-venv html demo constraints weights
 
 $(STAMP): requirements.txt pyproject.toml $(CONSTRAINTS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ notebooks: $(STAMP)
 
 clean-venv:
 	rm -rf $(VENV)
+
+## weights: download ImageNet AlexNet (notebook 09's real classifier) once into torch's cache, SHA-256 checked
+# (give the whole digest with `make weights ALEXNET_SHA256=<64 hex digits>` to check all of it)
+weights: $(STAMP)
+	$(BIN)/python scripts/fetch_weights.py $(if $(ALEXNET_SHA256),--sha256 $(ALEXNET_SHA256))
 
 ## student: copies of the notebooks in student/, every answer removed (prompts, options, signatures kept)
 student: $(STAMP)
