@@ -12,7 +12,7 @@ MODE   ?= test
 # `make html` runs the notebooks in lab mode unless MODE is given on the command line
 HTML_MODE := $(if $(filter command line environment,$(origin MODE)),$(MODE),lab)
 
-.PHONY: lab test unit notebooks setup student instructor clean-venv html demo constraints test-colab test-kernel6
+.PHONY: lab test unit notebooks setup student instructor clean-venv html demo constraints test-colab test-kernel6 weights
 
 $(STAMP): requirements.txt pyproject.toml $(CONSTRAINTS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -66,6 +66,11 @@ $(K6_VENV)/.installed: requirements.txt pyproject.toml .ci/constraints.txt
 ## test-kernel6: the live controls on ipykernel 6 (the poll route): a real kernel, then JupyterLab in Chromium
 test-kernel6: $(K6_VENV)/.installed
 	DIP_TEACH_MODE=test $(K6_VENV)/bin/python -m pytest tests/test_browser.py tests/test_live.py -k "clicks_reach or test_browser" -p no:cacheprovider
+
+## weights: download ImageNet AlexNet (notebook 09's real classifier) once into torch's cache, SHA-256 checked
+# (give the whole digest with `make weights ALEXNET_SHA256=<64 hex digits>` to check all of it)
+weights: $(STAMP)
+	$(BIN)/python scripts/fetch_weights.py $(if $(ALEXNET_SHA256),--sha256 $(ALEXNET_SHA256))
 
 ## student: copies of the notebooks in student/, every answer removed (prompts, options, signatures kept)
 student: $(STAMP)

@@ -2,9 +2,11 @@
 
 Mataev, Elad & Milanfar (2019) add an explicit prior to the DIP's data term: RED
 (Romano, Elad & Milanfar, 2017), whose regulariser ``rho(x) = 1/2 x^T (x - D(x))`` has
-the gradient ``x - D(x)`` for a well-behaved denoiser ``D``. So a step on the
-regulariser pulls the image towards its own denoised version. We use that gradient
-directly, the simplest form of their method::
+the gradient ``x - D(x)`` only when the denoiser ``D`` is locally homogeneous and has a
+symmetric Jacobian; Reehorst & Schniter (2019) show that common denoisers (non-local
+means, DnCNNs) are not symmetric, so for them ``x - D(x)`` is the gradient of no
+regulariser, though the pull towards the image's own denoised version still works. We
+use that pull directly, the simplest form of their method::
 
     loss(x) = data_term(A(x), y) + weight * mean((x - t)^2),   t = D(x) refreshed every few steps
 

@@ -35,7 +35,8 @@ def test_maximisation_raises_the_class_score_and_tv_smooths(clf):
     start = clf.logits(grey)[0, 4].item()
     pixels = inversion.maximise(clf, 4, 48, "pixels", iterations=40)
     tv = inversion.maximise(clf, 4, 48, "tv", iterations=40, tv_weight=20.0)
-    assert -pixels.final > start + 1
+    assert inversion.score(clf, 4, pixels.image) > start + 1
+    assert pixels.final < pixels.objective[0]           # |300 - score| falls
     assert inversion.roughness(tv.image)["tv"] < inversion.roughness(pixels.image)["tv"]
 
 
@@ -70,3 +71,29 @@ def test_masked_and_luminance_psnr():
     assert evaluate.psnr_luminance(g, clean, 0) < evaluate.psnr_luminance(b, clean, 0)
     with pytest.raises(ValueError, match="no pixel"):
         evaluate.psnr_masked(guess, clean, np.zeros((16, 16)))
+
+
+def test_class_match_is_the_official_objective_and_stops_pushing_at_the_level(clf):
+    x = torch.full((1, 3, 48, 48), 0.5, requires_grad=True)
+    s = clf.logits(x)[0, 2]
+    below = inversion.class_match(clf, 2, float(s) + 10)(x)
+    above = inversion.class_match(clf, 2, float(s) - 10)(x)
+    assert below.item() == pytest.approx(10, abs=1e-3) and above.item() == pytest.approx(10, abs=1e-3)
+    # below the level a step raises the score, above it a step lowers it: the gradients point opposite ways
+    g_below = torch.autograd.grad(below, x)[0]
+    g_above = torch.autograd.grad(above, x)[0]
+    assert torch.allclose(g_below, -g_above)
+    assert inversion.PAPER_CLASS_TARGET == 300 and inversion.PAPER_REG_NOISE == 0.03
+
+
+def test_snapshots_and_tradeoff(clf):
+    r = inversion.maximise(clf, 1, 64, "dip", iterations=6, net="tiny", snapshots=[0, 3, 6])
+    assert sorted(r.snapshots) == [0, 3, 6] and np.array_equal(r.snapshots[6], r.image)
+    assert not np.array_equal(r.snapshots[0], r.snapshots[6])
+    x0 = images.to_tensor(images.load("coffee", size=64))
+    pts = inversion.tradeoff(inversion.feature_loss(clf, "conv2", x0), 64, (0, 1.0), 8, [2, 8], net="tiny")
+    assert [p.label for p in pts] == ["pixels", "TV 1", "DIP 2", "DIP 8"]
+    assert pts[1].tv < pts[0].tv            # a TV weight smooths
+    scored = inversion.tradeoff(inversion.class_match(clf, 1), 64, (0,), 4, [4], net="tiny",
+                                measure=lambda img: inversion.score(clf, 1, img))
+    assert scored[0].objective == pytest.approx(inversion.score(clf, 1, scored[0].image))

@@ -55,16 +55,37 @@ feature_loss = Question(
 
 roughest = Choice(
     "roughest",
-    "Predict, then run: maximising a class score with the three parametrisations, which result has the most "
-    "high-frequency energy?",
+    "Predict, then run: maximising a class score with the three parametrisations, which result is the "
+    "roughest (the highest total variation, averaged over three seeds)?",
     options={"a": "raw pixels", "b": "pixels with a TV prior", "c": "the DIP generator"},
     correct="a",
     why={"b": "TV charges every jump between neighbours: it is the one prior that removes fine-scale variation "
               "by design",
-         "c": "the generator builds low frequencies first; fine patterns come late, if at all"},
+         "c": "the generator builds low frequencies first; fine patterns come late, though they do come "
+              "(section 4 reads the DIP at increasing iterations)"},
     hint=["Which of the three has nothing at all that makes neighbouring pixels agree?",
           "The gradient of a class score with respect to the pixels is itself a fine-grained, noisy pattern."],
     explanation="Raw pixels take the gradient's own pattern: high-frequency, adversarial-looking noise that "
                 "the classifier loves and people do not recognise. Any prior tames it; the DIP without an "
-                "explicit penalty.",
+                "explicit penalty, for as long as it is stopped early enough.",
+)
+
+
+longer = Choice(
+    "longer",
+    "Predict, then run: the DIP's activation maximisation, read after more and more steps. The roughness "
+    "(total variation) of its image ...",
+    options={"a": "falls: the generator keeps smoothing its output",
+             "b": "settles where the first hundred steps put it",
+             "c": "grows: the score keeps rewarding fine detail, and the generator adds it late"},
+    correct="c",
+    why={"a": "nothing in the objective asks for smoothness; the generator is smooth only while it has not yet "
+              "built fine detail",
+         "b": "the class score is still rising at the end, and the generator keeps changing the image to raise it"},
+    hint=["In notebook 04, what did a DIP fit to a noisy photo do after its peak?",
+          "The generator builds coarse structure first and fine detail later; does the class score ever stop "
+          "rewarding detail here?"],
+    explanation="The DIP's prior is a matter of time: read early, the image is smooth and scores lower; read "
+                "late, it scores higher and drifts towards the raw pixels' speckle. Stopping early is its "
+                "regularisation weight.",
 )
