@@ -24,7 +24,7 @@ import pytest
 import torch
 from PIL import Image
 
-from dip_teach import cli, denoiser, files, images, operators, settings, workshop
+from dip_teach import cli, denoiser, images, operators, settings, workshop
 from dip_teach.fit import Fit, FitConfig
 from dip_teach.images import ImageError
 
@@ -57,7 +57,7 @@ def _exif_photo(path: Path) -> Path:
     a[:, :48] = (230, 20, 20)
     a[:, 48:] = (20, 20, 230)
     exif = Image.Exif()
-    exif[images.ORIENTATION_TAG] = 6
+    exif[0x0112] = 6                                    # the EXIF orientation tag
     Image.fromarray(a).save(path, exif=exif, quality=95)
     return path
 
@@ -543,6 +543,8 @@ def test_workshop_caps_iterations_per_run():
 
 
 def test_atomic_write_leaves_nothing_on_failure(tmp_path):
+    from dip_teach import files
+
     def broken(tmp: Path):
         tmp.write_text("half")
         raise KeyboardInterrupt
