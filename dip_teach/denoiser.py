@@ -491,7 +491,10 @@ def load_pretrained(path_or_url: str | Path | None = None, device: torch.device 
     Raises
     ------
     FileNotFoundError, WeightsError
-        As :func:`load`; or the download failed (the message says how to train instead).
+        As :func:`load`; or the download failed (the message says how to train instead), or
+        its SHA-256 did not match (nothing is kept).
+    ValueError
+        A URL to download from without a way to check the file (no ``sha256``, no hash in its name).
     """
     if path_or_url is None:
         return load(PRETRAINED, device)

@@ -314,6 +314,8 @@ def prepare(img: np.ndarray, size: int | None = None, max_size: int | None = Non
       default) on its long side is downscaled to fit, with a warning.
     * Either way both sides are then cropped to multiples of 32
       (:func:`crop_to_multiple`); images under 32x32 raise :class:`ImageError`.
+      (32 px is enough for the learned denoiser and the handcrafted priors; the 5-scale
+      generator networks need 64, which :class:`dip_teach.fit.Fit` checks.)
     """
     from . import settings
 
