@@ -19,7 +19,8 @@ to excite. Two paths, and the notebook says which one it took:
 :func:`load` tries the real path and falls back to the offline one with a one-line
 message: no network, a proxy, a truncated or corrupt file all end the same way, and a
 partial download is never left in the cache (torch.hub downloads to a temporary file
-and checks the SHA-256 in the file name before it keeps it).
+and checks the SHA-256 in the file name before it keeps it; a cached file is checked
+against it too, since torch.hub checks only what it downloads).
 
 Both classifiers take images in ``[0, 1]``, shape ``(1, 3, H, W)``, and normalise them
 themselves; ``features(x, layer)`` returns the activations after a named layer and
@@ -48,7 +49,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from . import images
+from . import files, images
 
 #: The torchvision AlexNet weights (ImageNet, top-1 56.5%); the 8 hex digits are the start of their SHA-256.
 ALEXNET_URL = "https://download.pytorch.org/models/alexnet-owt-7be5be79.pth"
@@ -215,6 +216,10 @@ def fetch_state_dict(url: str, download: bool = True, timeout: float = 20.0) -> 
     existed = target.exists()
     if not existed and not download:
         raise WeightsUnavailable(f"{target.name} is not in {target.parent} and downloading is off")
+    expected = files.hash_in_name(target.name)
+    if existed and expected and not files.sha256_matches(target, expected):   # torch checks only downloads
+        raise WeightsUnavailable(f"the cached {target.name} does not match the SHA-256 in its name "
+                                 f"(altered or truncated); delete {target} to download it again")
     before = socket.getdefaulttimeout()
     socket.setdefaulttimeout(timeout)
     try:

@@ -27,6 +27,7 @@ exact command of the shipped file).
 from __future__ import annotations
 
 import math
+import shutil
 import time
 import urllib.parse
 import urllib.request
@@ -38,7 +39,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from . import images, metrics, priors, settings
+from . import files, images, metrics, priors, settings
 from .operators import check_sigma
 from .progress import log_line, new_bar
 
@@ -471,7 +472,7 @@ def load(path: str | Path, device: torch.device | str | None = None) -> DnCNN:
 
 
 def load_pretrained(path_or_url: str | Path | None = None, device: torch.device | str | None = None,
-                    download: bool = True) -> DnCNN:
+                    download: bool = True, sha256: str | None = None, timeout: float = 20.0) -> DnCNN:
     """Load trained weights: the shipped file by default, else a path or a URL.
 
     The train-or-load pattern of the UvA deep-learning notebooks: expensive training
@@ -483,11 +484,17 @@ def load_pretrained(path_or_url: str | Path | None = None, device: torch.device 
     * an ``http(s)://`` URL: the file's name is looked up first in ``data/`` and in
       :data:`CACHE_DIR`; only if it is in neither (and ``download`` is True) is it
       downloaded into the cache. So a URL costs no network once the file is local.
+      A download must be checkable: give ``sha256`` (the file's SHA-256, or its first
+      8+ hex digits) or a URL whose file name carries it (``dncnn-<hex>.pt``, torchvision's
+      convention); the server gets ``timeout`` seconds to answer.
 
     Raises
     ------
     FileNotFoundError, WeightsError
-        As :func:`load`; or the download failed (the message says how to train instead).
+        As :func:`load`; or the download failed (the message says how to train instead), or
+        its SHA-256 did not match (nothing is kept).
+    ValueError
+        A URL to download from without a way to check the file (no ``sha256``, no hash in its name).
     """
     if path_or_url is None:
         return load(PRETRAINED, device)
@@ -503,14 +510,20 @@ def load_pretrained(path_or_url: str | Path | None = None, device: torch.device 
     if not download:
         raise FileNotFoundError(f"{name} is not in {images.DATA_DIR} or {CACHE_DIR} and download=False; "
                                 f"train it with\n    {TRAIN_COMMAND}")
-    CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    target = CACHE_DIR / name
-    partial = target.with_suffix(".part")
-    try:
-        urllib.request.urlretrieve(text, partial)  # noqa: S310 (http(s) only, checked above)
+    expected = sha256 or files.hash_in_name(name)
+    if not expected:
+        raise ValueError(f"cannot check a download of {name}: pass sha256=... (its SHA-256) or use a URL whose "
+                         "file name ends in -<first 8 hex digits of the SHA-256>.pt")
+
+    def fetch(partial: Path) -> None:
+        with urllib.request.urlopen(text, timeout=timeout) as answer, open(partial, "wb") as f:  # noqa: S310
+            shutil.copyfileobj(answer, f)
+        if not files.sha256_matches(partial, expected):
+            raise WeightsError(f"the download of {text} does not match SHA-256 {expected}; not kept")
+
+    try:     # only a complete, checked download gets the real name
+        target = files.write_atomically(CACHE_DIR / name, fetch)
     except OSError as err:
-        partial.unlink(missing_ok=True)
         raise FileNotFoundError(f"could not download {text} ({err}). Offline? The kit ships "
                                 f"{PRETRAINED.name} in data/, or train weights with\n    {TRAIN_COMMAND}") from None
-    partial.replace(target)  # only a complete download gets the real name
     return load(target, device)

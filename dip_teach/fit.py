@@ -45,7 +45,7 @@ import numpy as np
 import torch
 
 from . import nets, settings
-from .images import ImageError, to_array, to_tensor
+from .images import ImageError, as_tensor, to_array
 from .metrics import psnr
 from .progress import FitBar
 from .stopping import ESWMV
@@ -124,6 +124,8 @@ class FitConfig:
         c.device = str(settings.get_device() if c.device is None else torch.device(c.device))
         if c.iterations < 1:
             raise ValueError(f"iterations must be at least 1, got {c.iterations}")
+        if not (math.isfinite(c.lr) and c.lr > 0):
+            raise ValueError(f"lr must be a positive finite number (the presets use 0.01), got {c.lr}")
         if not 0 <= c.ema < 1:
             raise ValueError(f"ema is a weight in [0, 1), got {c.ema}")
         return c
@@ -298,8 +300,8 @@ class Fit(FitControl):
         c = self.config
         self.device = torch.device(c.device)
         self.operator = operator
-        self.observation = self._as_tensor(observation, "observation").to(self.device)
-        self.clean = None if clean is None else self._as_tensor(clean, "clean").to(self.device)
+        self.observation = as_tensor(observation, "observation").to(self.device)
+        self.clean = None if clean is None else as_tensor(clean, "clean image").to(self.device)
         operator.check(self.observation)
         height, width = self._output_size()
         if self.clean is not None and self.clean.shape[-2:] != (height, width):
@@ -309,6 +311,9 @@ class Fit(FitControl):
         if height % m or width % m:
             raise ImageError(f"the image is {height}x{width}; the {c.net.scales}-scale network needs sides "
                              f"divisible by {m}. Crop it with dip_teach.images.prepare(img, size=...)")
+        if min(height, width) < c.net.min_side:
+            raise ImageError(f"the image is {height}x{width}; the {c.net.scales}-scale network needs at least "
+                             f"{c.net.min_side} pixels a side. Use a larger image or size={c.net.min_side}")
         channels = self.observation.shape[1]
 
         # seeded, and without touching the global random state (other code may use it)
@@ -343,16 +348,6 @@ class Fit(FitControl):
         self._paused_seconds = 0.0
 
     # ------------------------------------------------------------ helpers
-    @staticmethod
-    def _as_tensor(img, what: str) -> torch.Tensor:
-        if isinstance(img, torch.Tensor):
-            t = img.detach().float()
-            t = t[None] if t.dim() == 3 else t
-            if t.dim() != 4 or t.shape[0] != 1:
-                raise ImageError(f"{what} must be a (1, C, H, W) tensor or an (H, W, C) array, got {tuple(t.shape)}")
-            return t
-        return to_tensor(img)
-
     def _output_size(self) -> tuple[int, int]:
         """Size of the images the fit makes: the observation's, or larger for super-resolution."""
         h, w = self.observation.shape[-2:]

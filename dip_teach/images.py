@@ -21,6 +21,7 @@ Example
 from __future__ import annotations
 
 import json
+import math
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,11 +30,20 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
+from .files import refuse_existing, write_atomically
+
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 CATALOG_FILE = DATA_DIR / "catalog.json"
 
-#: Smallest side the generator networks accept (5 scales of stride-2 downsampling).
+#: Smallest side the loaders accept. The 5-scale generator networks need twice that
+#: (64 px: their coarsest scale must hold 2x2 pixels); :class:`dip_teach.fit.Fit` says so.
 MIN_SIDE = 32
+#: Largest image a file may decode to (after the reduction while decoding); a bigger
+#: file, such as a "decompression bomb" (a few KB that claim gigapixels), is refused.
+MAX_PIXELS = 64_000_000
+#: Files above this many pixels are reduced while decoding (Pillow's ``draft`` for JPEG,
+#: ``reduce`` otherwise) to what the requested size needs; smaller files load whole.
+REDUCE_ABOVE = 4_000_000
 #: Image sides are cropped to a multiple of this so every scale of a 5-level
 #: encoder-decoder divides evenly (see :func:`crop_to_multiple`).
 SIZE_MULTIPLE = 32
@@ -44,18 +54,25 @@ class ImageError(ValueError):
 
 
 # --------------------------------------------------------------------------- loading
-def load_image(path: str | Path, grey: bool = False) -> np.ndarray:
+def load_image(path: str | Path, grey: bool = False, *, size: int | None = None,
+               max_size: int | None = None) -> np.ndarray:
     """Read an image file into a float array in ``[0, 1]``, shape ``(H, W, C)``.
 
     Automatic, documented fixes:
 
+    * the EXIF orientation of a photo is applied (a phone picture taken upright
+      loads upright);
     * 16-bit (and 32-bit integer) images are scaled by their type's maximum, so
       values still land in ``[0, 1]``;
     * palette (``P``) and other modes are converted to RGB;
     * RGBA / LA images are composited onto a white background (transparent
       pixels would otherwise hold arbitrary colours);
     * grey images are repeated into 3 channels unless ``grey=True``;
-      with ``grey=True`` colour images are converted to luminance, ``C == 1``.
+      with ``grey=True`` colour images are converted to luminance, ``C == 1``;
+    * a file over :data:`REDUCE_ABOVE` pixels that will be prepared at ``size`` (or
+      limited to ``max_size``, see :func:`prepare`) is reduced by a whole factor while
+      decoding, keeping more than what :func:`prepare` needs, so a 48-megapixel photo
+      loaded at ``size=128`` never exists in memory as floats.
 
     Parameters
     ----------
@@ -63,6 +80,9 @@ def load_image(path: str | Path, grey: bool = False) -> np.ndarray:
         File to read (PNG, JPEG, TIFF, BMP, ... anything Pillow reads).
     grey : bool
         Return one channel instead of three.
+    size, max_size : int, optional
+        What the image will be prepared for (:func:`load` passes them); without
+        them the file is read at full resolution.
 
     Raises
     ------
@@ -70,7 +90,8 @@ def load_image(path: str | Path, grey: bool = False) -> np.ndarray:
         The path does not exist (the message lists the catalogue names, in case
         a name was meant).
     ImageError
-        The file is not an image Pillow can read.
+        The file is not an image Pillow can read, or it would decode to more than
+        :data:`MAX_PIXELS` pixels.
     """
     path = Path(path).expanduser()
     if not path.exists():
@@ -81,9 +102,26 @@ def load_image(path: str | Path, grey: bool = False) -> np.ndarray:
     if path.is_dir():
         raise ImageError(f"{str(path)!r} is a folder, not an image file")
     try:
-        with Image.open(path) as im:
-            im.load()
-            return _pil_to_array(im, grey)
+        with warnings.catch_warnings():      # the kit's own limit below replaces Pillow's warning
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                factor = _reduction(im.size, size, max_size)
+                if factor > 1 and im.format == "JPEG":     # decode at 1/2, 1/4 or 1/8 scale
+                    im.draft(None, (-(-im.width // factor), -(-im.height // factor)))
+                if im.width * im.height > MAX_PIXELS:
+                    raise _too_large(path, im.size)
+                im.load()
+                turn = _EXIF_TURNS.get(im.getexif().get(ORIENTATION_TAG))
+                bits16 = im.mode.startswith("I;16")
+                factor = _reduction(im.size, size, max_size)
+                if factor > 1:                  # modes reduce() does not take go through one it does
+                    mode = {"P": "RGBA", "1": "L"}.get(im.mode, "I" if bits16 else im.mode)
+                    im = (im if im.mode == mode else im.convert(mode)).reduce(factor)
+                if turn is not None:
+                    im = im.transpose(turn)
+                return _pil_to_array(im, grey, bits16)
+    except Image.DecompressionBombError:
+        raise _too_large(path, None) from None
     except (UnidentifiedImageError, OSError, SyntaxError) as err:
         raise ImageError(
             f"{str(path)!r} is not an image that can be read ({err}). "
@@ -91,11 +129,41 @@ def load_image(path: str | Path, grey: bool = False) -> np.ndarray:
         ) from None
 
 
-def _pil_to_array(im: Image.Image, grey: bool) -> np.ndarray:
-    """Convert any Pillow image to the kit's float array convention."""
+def _reduction(wh: tuple[int, int], size: int | None, max_size: int | None) -> int:
+    """Whole factor a decoded ``(w, h)`` image may be reduced by and still serve :func:`prepare`.
+
+    With ``size`` the short side stays above ``2 * size`` (so :func:`prepare` still
+    downscales the whole view, as it would from the full file); with ``max_size`` the
+    long side stays above ``max_size``. Images up to :data:`REDUCE_ABOVE` pixels are kept whole.
+    """
+    w, h = wh
+    if w * h <= REDUCE_ABOVE or (size is None and max_size is None):
+        return 1
+    if size is not None:
+        return max(1, (min(w, h) - 1) // (2 * size))
+    return max(1, (max(w, h) - 1) // max_size)
+
+
+def _too_large(path: Path, wh: tuple[int, int] | None) -> ImageError:
+    """The one-line refusal of a file that decodes to more than :data:`MAX_PIXELS` pixels."""
+    what = f"{wh[0]}x{wh[1]} pixels" if wh is not None else "beyond Pillow's decompression-bomb limit"
+    return ImageError(f"{str(path)!r} is too large to load ({what}; the limit is {MAX_PIXELS // 10**6} "
+                      "megapixels). Downscale it first with an image editor, or save it as a JPEG, which "
+                      "dip_teach.images.load(path, size=...) reads at reduced scale.")
+
+
+ORIENTATION_TAG = 0x0112
+#: EXIF orientation -> the transpose that makes the picture upright (as ``ImageOps.exif_transpose``).
+_EXIF_TURNS = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
+               4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
+               6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE, 8: Image.Transpose.ROTATE_90}
+
+
+def _pil_to_array(im: Image.Image, grey: bool, bits16: bool = False) -> np.ndarray:
+    """Convert any Pillow image to the kit's float array convention (``bits16``: the file was 16-bit)."""
     if im.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
-        arr = np.asarray(im).astype(np.float64)
-        top = 65535.0 if (im.mode.startswith("I;16") or arr.max() > 255) else 255.0
+        arr = np.asarray(im).astype(np.float32)
+        top = 65535.0 if (bits16 or im.mode.startswith("I;16") or arr.max() > 255) else 255.0
         if im.mode == "F":
             top = max(1.0, float(arr.max()))
         arr = np.clip(arr / top, 0.0, 1.0)[..., None]
@@ -106,10 +174,10 @@ def _pil_to_array(im: Image.Image, grey: bool) -> np.ndarray:
             im = Image.alpha_composite(white, rgba).convert("RGB")
         elif im.mode not in ("L", "RGB"):
             im = im.convert("RGB")
-        arr = np.asarray(im).astype(np.float64) / 255.0
+        arr = np.asarray(im).astype(np.float32) / np.float32(255.0)
         if arr.ndim == 2:
             arr = arr[..., None]
-    return _set_channels(arr.astype(np.float32), grey)
+    return _set_channels(arr, grey)
 
 
 def _set_channels(arr: np.ndarray, grey: bool) -> np.ndarray:
@@ -124,14 +192,16 @@ def _set_channels(arr: np.ndarray, grey: bool) -> np.ndarray:
 def as_image(img: np.ndarray) -> np.ndarray:
     """Check and normalise an in-memory array to the kit's convention.
 
-    Accepts ``(H, W)``, ``(H, W, 1)``, ``(H, W, 3)`` or ``(H, W, 4)``; integer
-    arrays are scaled by their type's maximum (uint8 by 255, uint16 by 65535).
+    Accepts ``(H, W)``, ``(H, W, 1)``, ``(H, W, 3)`` or ``(H, W, 4)``. Integer
+    arrays are scaled: uint8 by 255, uint16 by 65535, and any other integer type
+    (``img.astype(int)``, nested lists of numbers) by 255 when its values lie in
+    0-255, by 65535 when they lie in 0-65535.
 
     Raises
     ------
     ImageError
         For other shapes, for float values far outside ``[0, 1]`` (probably 0-255
-        data: divide by 255), or for NaN values.
+        data: divide by 255), for integers outside 0-65535, or for NaN values.
     """
     a = np.asarray(img)
     if a.ndim == 2:
@@ -140,7 +210,7 @@ def as_image(img: np.ndarray) -> np.ndarray:
         raise ImageError(f"expected an image of shape (H, W), (H, W, 3) or (H, W, 4), got {a.shape}; "
                          "tensors go through dip_teach.images.to_array first")
     if np.issubdtype(a.dtype, np.integer):
-        a = a.astype(np.float64) / float(np.iinfo(a.dtype).max)
+        a = a.astype(np.float64) / _integer_scale(a)
     elif a.dtype == bool:
         a = a.astype(np.float64)
     a = a.astype(np.float32)
@@ -154,6 +224,47 @@ def as_image(img: np.ndarray) -> np.ndarray:
         alpha = a[..., 3:]
         a = a[..., :3] * alpha + (1.0 - alpha)
     return np.ascontiguousarray(a, dtype=np.float32)
+
+
+def _integer_scale(a: np.ndarray) -> float:
+    """What an integer image is divided by: 255 or 65535 (see :func:`as_image`)."""
+    if a.dtype in (np.uint8, np.uint16):
+        return float(np.iinfo(a.dtype).max)
+    lo, hi = (int(a.min()), int(a.max())) if a.size else (0, 0)
+    if lo < 0 or hi > 65535:
+        raise ImageError(f"integer image values must lie in 0-255 (or 0-65535), got {lo} to {hi}")
+    return 255.0 if hi <= 255 else 65535.0
+
+
+def as_tensor(x: np.ndarray | torch.Tensor, what: str = "image") -> torch.Tensor:
+    """An array or tensor as a ``(1, C, H, W)`` float tensor in the kit's convention.
+
+    Arrays go through :func:`to_tensor`. Tensors keep their device; ``(C, H, W)`` gains
+    the batch dimension; integer tensors are scaled as integer arrays are
+    (:func:`as_image`). Float tensors may stray a little outside ``[0, 1]`` (an
+    unclipped noisy observation does) but not onto the 0-255 scale.
+
+    Raises
+    ------
+    ImageError
+        Another shape, a batch of several images, NaN values, or values beyond ``[-1, 2]``.
+    """
+    if not isinstance(x, torch.Tensor):
+        return to_tensor(x)
+    t = x.detach()
+    t = t[None] if t.dim() == 3 else t
+    if t.dim() != 4 or t.shape[0] != 1:
+        raise ImageError(f"{what} must be a (1, C, H, W) tensor or an (H, W, C) array, got {tuple(x.shape)}")
+    if not t.is_floating_point():
+        t = t.float() / _integer_scale(t.cpu().numpy())
+    t = t.float()
+    lo, hi = float(t.min()), float(t.max())
+    if math.isnan(lo) or math.isnan(hi):
+        raise ImageError(f"the {what} contains NaN values")
+    if lo < -1 or hi > 2:
+        hint = " It looks like 0-255 data: divide by 255." if 0 <= lo and hi <= 255.5 else ""
+        raise ImageError(f"the {what} tensor holds values in [{lo:.3g}, {hi:.3g}]; the kit works on [0, 1].{hint}")
+    return t
 
 
 # ---------------------------------------------------------------------- geometry
@@ -203,6 +314,8 @@ def prepare(img: np.ndarray, size: int | None = None, max_size: int | None = Non
       default) on its long side is downscaled to fit, with a warning.
     * Either way both sides are then cropped to multiples of 32
       (:func:`crop_to_multiple`); images under 32x32 raise :class:`ImageError`.
+      (32 px is enough for the learned denoiser and the handcrafted priors; the 5-scale
+      generator networks need 64, which :class:`dip_teach.fit.Fit` checks.)
     """
     from . import settings
 
@@ -265,8 +378,9 @@ def to_uint8(img: np.ndarray) -> np.ndarray:
 def save_image(path: str | Path, img: np.ndarray | torch.Tensor, overwrite: bool = False) -> Path:
     """Save an image (array or tensor) as an 8-bit file; the format follows the suffix.
 
-    Existing files are never replaced unless ``overwrite=True``: the kit must not
-    destroy a student's work. Missing parent folders are created.
+    Existing files (a dangling link too) are never replaced unless ``overwrite=True``:
+    the kit must not destroy a student's work. Missing parent folders are created; the
+    file is written whole or not at all (:func:`dip_teach.files.write_atomically`).
 
     Raises
     ------
@@ -274,14 +388,12 @@ def save_image(path: str | Path, img: np.ndarray | torch.Tensor, overwrite: bool
         ``path`` exists and ``overwrite`` is False.
     """
     path = Path(path).expanduser()
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{str(path)!r} already exists; choose another name or pass overwrite=True")
+    if not overwrite:
+        refuse_existing(path)
     if path.suffix.lower() not in (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp"):
         raise ImageError(f"cannot tell the image format from {path.name!r}; end the name with .png or .jpg")
-    arr = to_array(img) if isinstance(img, torch.Tensor) else as_image(img)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(to_uint8(arr)).save(path)
-    return path
+    pil = Image.fromarray(to_uint8(to_array(img) if isinstance(img, torch.Tensor) else as_image(img)))
+    return write_atomically(path, pil.save, overwrite)
 
 
 # --------------------------------------------------------------------- catalogue
@@ -335,4 +447,7 @@ def load(name_or_path: str | Path, size: int | None = None, grey: bool = False) 
     by_name = {e.name: e for e in catalogue()}
     key = str(name_or_path)
     path = by_name[key].path if key in by_name else Path(name_or_path)
-    return prepare(load_image(path, grey=grey), size=size)
+    from . import settings
+
+    max_size = settings.get_mode().max_image_size if size is None else None
+    return prepare(load_image(path, grey=grey, size=size, max_size=max_size), size=size)

@@ -108,6 +108,12 @@ class NetConfig:
         """Image sides must divide by this (each scale halves the image)."""
         return 2 ** len(self.up) if self.kind == "skip" else self.input_factor
 
+    @property
+    def min_side(self) -> int:
+        """Smallest image side the network trains at: a skip net's coarsest scale must hold 2x2
+        pixels (BatchNorm needs more than one value per channel), so 64 px for 5 scales."""
+        return 2 * self.size_multiple if self.kind == "skip" else self.size_multiple
+
 
 #: The generator families :func:`build` knows.
 KINDS = ("skip", "deep_decoder", "flat", "pixel_mlp")

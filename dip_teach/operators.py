@@ -26,17 +26,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageDraw, ImageFont
 
-from .images import ImageError, to_array, to_tensor, to_uint8
-
-
-def _as_tensor(x: torch.Tensor | np.ndarray) -> torch.Tensor:
-    if isinstance(x, torch.Tensor):
-        if x.dim() == 3:
-            x = x[None]
-        if x.dim() != 4:
-            raise ImageError(f"expected a (1, C, H, W) tensor, got shape {tuple(x.shape)}")
-        return x
-    return to_tensor(x)
+from . import settings
+from .images import ImageError, as_tensor as _as_tensor, to_array, to_uint8
 
 
 def _generator(seed: int | torch.Generator | None) -> torch.Generator | None:
@@ -202,7 +193,11 @@ class Downsampling(Operator):
 
     Implemented as a separable strided convolution with reflection padding, so it is
     differentiable and cheap inside a loss. ``corrupt`` of an ``(H, W)`` image gives an
-    ``(H/factor, W/factor)`` low-resolution observation.
+    ``(H/factor, W/factor)`` low-resolution observation, for odd factors too (their
+    padding is one pixel larger after the image than before it).
+
+    The high-resolution side a fit makes is capped by the run mode's ``max_image_size``
+    (:meth:`check` says what to do), and the low-resolution side must be at least 8 pixels.
 
     Parameters
     ----------
@@ -224,8 +219,12 @@ class Downsampling(Operator):
         if h % f or w % f:
             raise ImageError(f"image sides {h}x{w} must divide by the factor {f}; crop with dip_teach.images.prepare")
         c = x.shape[1]
-        pad = (len(k) - f) // 2
-        x = F.pad(x, (pad, pad, pad, pad), mode="reflect")
+        before = (len(k) - f) // 2            # odd factors: one more pixel of padding after
+        after = len(k) - f - before
+        if min(h, w) <= after:
+            raise ImageError(f"image sides {h}x{w} are too small for factor {f}; "
+                             f"the low-resolution image must be at least 8 pixels a side")
+        x = F.pad(x, (before, after, before, after), mode="reflect")
         kx = k.view(1, 1, 1, -1).repeat(c, 1, 1, 1)
         ky = k.view(1, 1, -1, 1).repeat(c, 1, 1, 1)
         x = F.conv2d(x, kx, stride=(1, f), groups=c)
@@ -234,6 +233,7 @@ class Downsampling(Operator):
     def check(self, y: torch.Tensor) -> None:
         if y.shape[-1] < 8 or y.shape[-2] < 8:
             raise ImageError(f"the low-resolution image is only {tuple(y.shape[-2:])}; need at least 8x8")
+        check_output_size(self.output_size(tuple(y.shape[-2:])), f"{self.factor}x super-resolution")
 
     def output_size(self, lr_shape: tuple[int, int]) -> tuple[int, int]:
         """High-resolution size that a low-resolution ``(h, w)`` observation comes from."""
@@ -314,6 +314,22 @@ class JPEG(Operator):
 
     def __repr__(self) -> str:
         return f"JPEG(quality={self.quality})"
+
+
+def check_output_size(hw: tuple[int, int], what: str,
+                      fix: str = "use a smaller factor or a smaller crop of the input") -> None:
+    """Refuse an output larger than the run mode's ``max_image_size`` (memory grows with its area).
+
+    Raises
+    ------
+    ImageError
+        Saying how large the output would be and what to do (``fix``).
+    """
+    mode = settings.get_mode()
+    if max(hw) > mode.max_image_size:
+        raise ImageError(f"{what} would make a {hw[0]}x{hw[1]} image, larger than the {mode.max_image_size} px "
+                         f"allowed in {mode.name!r} mode; {fix}, or choose a mode that allows more "
+                         f"(DIP_TEACH_MODE=full, meant for a GPU)")
 
 
 def upsample_bicubic(y: torch.Tensor, factor: int) -> torch.Tensor:

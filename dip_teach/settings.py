@@ -83,6 +83,10 @@ MODES: dict[str, RunMode] = {
 _mode_override: str | None = None
 
 
+class DeviceError(RuntimeError):
+    """``DIP_TEACH_DEVICE`` names a device this machine does not have; the message says what to do."""
+
+
 def _check_mode_name(name: str, where: str) -> str:
     name = name.strip().lower()
     if name not in MODES:
@@ -98,10 +102,13 @@ def get_device() -> torch.device:
     wanted = os.environ.get(DEVICE_ENV, "").strip().lower()
     if wanted:
         if wanted.startswith("cuda") and not torch.cuda.is_available():
-            raise RuntimeError(f"{DEVICE_ENV}={wanted} but torch sees no CUDA GPU; unset it to use the CPU")
+            raise DeviceError(f"{DEVICE_ENV}={wanted} but torch sees no CUDA GPU; unset it to use the CPU")
         if wanted == "mps" and not _mps_available():
-            raise RuntimeError(f"{DEVICE_ENV}=mps but Apple MPS is not available; unset it to use the CPU")
-        return torch.device(wanted)
+            raise DeviceError(f"{DEVICE_ENV}=mps but Apple MPS is not available; unset it to use the CPU")
+        try:
+            return torch.device(wanted)
+        except RuntimeError:
+            raise DeviceError(f"{DEVICE_ENV}={wanted} is not a device torch knows; use cpu, cuda or mps") from None
     if torch.cuda.is_available():
         return torch.device("cuda")
     if _mps_available():
@@ -286,7 +293,9 @@ def configure_threads(n: int | None = None) -> int:
             n = int(env)
         else:
             n = available_cpus()
-    n = max(1, int(n))
+    if int(n) < 1:
+        raise ValueError(f"threads must be at least 1, got {n}")
+    n = int(n)
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
     return n

@@ -10,6 +10,10 @@ It is the parameter panel of :mod:`dip_teach.live.panel` with a choice of task
 (denoising, inpainting, super-resolution) and its one knob (noise level, fraction
 of missing pixels, zoom factor); every Run builds a fresh fit and shows the live
 dashboard, with Pause and Stop, under the controls.
+
+A visitor can ask for at most :func:`max_iterations` per run (20000 at full scale,
+scaled by the run mode), so one click cannot hold the machine for hours. The app has no token and
+runs one kernel per visitor: serve it on 127.0.0.1 only (``make demo`` does).
 """
 from __future__ import annotations
 
@@ -23,6 +27,15 @@ TASKS = {
     "inpaint": ("% missing", [10, 30, 50, 70, 90], 50, 5000),
     "superres": ("zoom factor", [2, 4, 8], 4, 2000),
 }
+
+
+#: The most iterations one run may ask for, at full scale (4x the paper's longest budget).
+MAX_ITERATIONS_FULL = 20_000
+
+
+def max_iterations() -> int:
+    """The most iterations one run of the app may ask for in this run mode."""
+    return settings.iterations(MAX_ITERATIONS_FULL)
 
 
 def corrupt(task: str, clean, knob: float, seed: int = 0):
@@ -66,7 +79,7 @@ class WorkshopPanel(ParameterPanel):
         self.task_w = w.ToggleButtons(options=list(TASKS), value=self.task, description="task", style=style)
         self.knob_w = {name: w.SelectionSlider(options=opts, value=default, description=label, style=style)
                        for name, (label, opts, default, _) in TASKS.items()}
-        self.iter_w = w.BoundedIntText(value=self.values["iterations"], min=1, max=100_000,
+        self.iter_w = w.BoundedIntText(value=self.values["iterations"], min=1, max=max_iterations(),
                                        description="iterations", style=style)
         self.knob_box = w.Box([self.knob_w[self.task]])
         self.task_w.observe(self._on_task, names="value")
@@ -98,6 +111,8 @@ class WorkshopPanel(ParameterPanel):
         from .fit import Fit, FitConfig
 
         v = self._read() if values is None else values
+        if v["iterations"] > max_iterations():
+            raise ValueError(f"at most {max_iterations()} iterations per run in this app")
         clean = images.load(v["image"], size=self.size)
         op, y = corrupt(v["task"], clean, v["knob"], seed=self.seed)
         config = FitConfig(net=v["preset"], lr=v["lr"], iterations=v["iterations"], seed=self.seed)

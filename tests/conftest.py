@@ -1,6 +1,9 @@
 """Shared fixtures: every test runs in the fast `test` mode on the CPU, seeded."""
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -36,3 +39,14 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="session")
+def artifacts(tmp_path_factory) -> Path:
+    """Where browser tests put screenshots: ``$DIP_TEACH_ARTIFACTS``, else a fresh folder of this run
+    (never a fixed folder of the system temp directory, which parallel runs and other users share)."""
+    wanted = os.environ.get("DIP_TEACH_ARTIFACTS")
+    if not wanted:
+        return tmp_path_factory.mktemp("artifacts")
+    Path(wanted).mkdir(parents=True, exist_ok=True)
+    return Path(wanted)

@@ -10,7 +10,7 @@ What a student sees, checked from the outside, after Run > Run All Cells in the 
 2. the race: its thumbnails change while it trains, Stop ends it and the next cell runs;
 3. the parameter panel: Run starts a fit under the panel, Stop stops it.
 
-Screenshots go to ``$DIP_TEACH_ARTIFACTS`` (default: ``<tmp>/dip_teach_browser``):
+Screenshots go to ``$DIP_TEACH_ARTIFACTS`` (default: a folder of pytest's own temporary directory):
 ``dashboard_mid_fit.png`` always, ``failure.png`` (and the server log) on failure.
 
 Needs Debian's Chromium (``apt-get install chromium``) and the ``playwright`` Python
@@ -23,7 +23,6 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -32,7 +31,6 @@ import pytest
 from lab_browser import (ROOT, chromium, code_cell, count, frozen_after, jupyterlab, missing, open_notebook,
                          outputs, queued, run_all_from_menu, src, until)
 
-ARTIFACTS = Path(os.environ.get("DIP_TEACH_ARTIFACTS", Path(tempfile.gettempdir()) / "dip_teach_browser"))
 
 RACE_CELL = """\
 from dip_teach import live
@@ -61,19 +59,18 @@ def lab(tmp_path_factory):
 
 
 @pytest.fixture
-def page(lab):
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+def page(lab, artifacts):
     with chromium() as page:
         try:
             yield page
         except BaseException:
-            page.screenshot(path=str(ARTIFACTS / "failure.png"), full_page=True)
-            shutil.copy(lab["log"], ARTIFACTS / "server.log")
-            print(f"\nscreenshot of the failure: {ARTIFACTS / 'failure.png'}", file=sys.stderr)
+            page.screenshot(path=str(artifacts / "failure.png"), full_page=True)
+            shutil.copy(lab["log"], artifacts / "server.log")
+            print(f"\nscreenshot of the failure: {artifacts / 'failure.png'}", file=sys.stderr)
             raise
 
 
-def test_notebook_00_dashboard_under_run_all(lab, page):
+def test_notebook_00_dashboard_under_run_all(lab, page, artifacts):
     open_notebook(page, lab, "00_welcome.ipynb")
     run_all_from_menu(page)
     dash = code_cell(page, "live.watch(fit)")
@@ -87,8 +84,8 @@ def test_notebook_00_dashboard_under_run_all(lab, page):
     until(lambda: count(dash) > c1, 10, f"the iteration counter to move past {c1}")
     until(lambda: src(out) != s1, 10, "the output image to change while training")
     assert queued(waiting) and not outputs(waiting), "the cell after the dashboard should wait in the queue"
-    page.screenshot(path=str(ARTIFACTS / "dashboard_mid_fit.png"), full_page=True)
-    print(f"\nmid-fit screenshot: {ARTIFACTS / 'dashboard_mid_fit.png'}", file=sys.stderr)
+    page.screenshot(path=str(artifacts / "dashboard_mid_fit.png"), full_page=True)
+    print(f"\nmid-fit screenshot: {artifacts / 'dashboard_mid_fit.png'}", file=sys.stderr)
 
     # 2. Pause holds the counter within a second; Resume continues
     pause = dash.locator("button.dip-pause")

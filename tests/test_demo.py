@@ -2,7 +2,8 @@
 choosing a task and pressing Run starts a fit whose counter advances; Stop stops it.
 
 Uses the same Chromium + Playwright set-up as ``test_browser.py`` (``lab_browser``) (skipped without them,
-except under CI). A screenshot of the page mid-fit goes to ``$DIP_TEACH_ARTIFACTS``.
+except under CI). A screenshot of the page mid-fit goes to ``$DIP_TEACH_ARTIFACTS`` (default: a folder
+of pytest's temporary directory).
 """
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import importlib.util
 import os
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -24,7 +24,6 @@ readme_images = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(readme_images)
 
 
-ARTIFACTS = Path(os.environ.get("DIP_TEACH_ARTIFACTS", Path(tempfile.gettempdir()) / "dip_teach_browser"))
 
 
 @pytest.fixture(scope="module")
@@ -39,25 +38,24 @@ def voila(tmp_path_factory):
         yield {"url": url, "log": log}
 
 
-def test_demo_page_runs_and_stops_a_fit(voila):
+def test_demo_page_runs_and_stops_a_fit(voila, artifacts):
     from playwright.sync_api import sync_playwright
 
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=lab_browser.CHROMIUM, args=lab_browser.FLAGS, headless=True)
         page = browser.new_page(viewport={"width": 1280, "height": 1400})
         try:
-            _drive(page, voila["url"])
+            _drive(page, voila["url"], artifacts)
         except BaseException:
-            page.screenshot(path=str(ARTIFACTS / "demo_failure.png"), full_page=True)
-            shutil.copy(voila["log"], ARTIFACTS / "voila.log")
-            print(f"\nscreenshot of the failure: {ARTIFACTS / 'demo_failure.png'}", file=sys.stderr)
+            page.screenshot(path=str(artifacts / "demo_failure.png"), full_page=True)
+            shutil.copy(voila["log"], artifacts / "voila.log")
+            print(f"\nscreenshot of the failure: {artifacts / 'demo_failure.png'}", file=sys.stderr)
             raise
         finally:
             browser.close()
 
 
-def _drive(page, url: str) -> None:
+def _drive(page, url: str, artifacts) -> None:
     page.goto(url)
     page.wait_for_selector("button.dip-run", timeout=120_000)      # Voila runs the notebook, then shows it
     text = page.inner_text("body")
@@ -75,7 +73,7 @@ def _drive(page, url: str) -> None:
     c1 = count(page)
     lab_browser.until(lambda: count(page) > c1, 10, f"the counter to move past {c1}")
     assert "Inpainting" in page.inner_text("body") or "inpaint" in page.inner_text("body")
-    page.screenshot(path=str(ARTIFACTS / "demo_mid_fit.png"), full_page=True)
+    page.screenshot(path=str(artifacts / "demo_mid_fit.png"), full_page=True)
 
     page.locator("button.dip-stop").first.click()
     time.sleep(1.0)

@@ -32,6 +32,7 @@ import numpy as np
 from PIL import Image
 
 from .. import images
+from ..files import write_atomically
 from . import clicks
 
 HEADLESS_ENV = "DIP_TEACH_HEADLESS"
@@ -675,10 +676,14 @@ class LiveView:
             self._ipython_display_()
         return self
 
-    def save(self, path) -> str:
-        """Save the static figure (made now if needed) to ``path``; returns the path."""
+    def save(self, path, overwrite: bool = False) -> str:
+        """Save the static figure (made now if needed) to ``path``; returns the path.
+
+        An existing file is kept unless ``overwrite=True`` (:class:`FileExistsError`), as
+        :func:`dip_teach.images.save_image` does; the file is written whole or not at all.
+        """
         fig = self.static_figure() if self.figure is None else self.figure
-        fig.savefig(path, dpi=100, bbox_inches="tight")
+        write_atomically(path, lambda tmp: fig.savefig(tmp, dpi=100, bbox_inches="tight"), overwrite)
         return str(path)
 
 
