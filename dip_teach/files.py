@@ -80,10 +80,15 @@ def hash_in_name(name: str) -> str | None:
     return m.group(1) if m else None
 
 
-def sha256_matches(path: str | Path, expected: str) -> bool:
-    """True if the file's SHA-256 (hex) starts with ``expected`` (a prefix of at least 8 digits, or all 64)."""
+def sha256(path: str | Path) -> str:
+    """The SHA-256 (hex) of a file, read in 1 MiB blocks."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
-    return digest.hexdigest().startswith(expected.lower())
+    return digest.hexdigest()
+
+
+def sha256_matches(path: str | Path, expected: str) -> bool:
+    """True if the file's SHA-256 (hex) starts with ``expected`` (a prefix of at least 8 digits, or all 64)."""
+    return sha256(path).startswith(expected.lower())

@@ -21,8 +21,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import hashlib
-import re
 import sys
 import tempfile
 from pathlib import Path
@@ -32,26 +30,17 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dip_teach import classifier  # noqa: E402
-
-
-def sha256(path: Path) -> str:
-    """The SHA-256 of a file, read in 1 MiB blocks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+from dip_teach import classifier, files  # noqa: E402
 
 
 def verify(path: Path, full: str | None) -> str:
     """Check ``path`` against the digest prefix in its name (and ``full`` if given); return the digest."""
-    digest = sha256(path)
-    m = re.search(r"-([0-9a-f]{8,})\.pth$", path.name)
-    if m is None:
+    digest = files.sha256(path)
+    prefix = files.hash_in_name(path.name)
+    if prefix is None:
         raise SystemExit(f"{path.name}: the name carries no SHA-256 prefix (expected '<name>-<hex>.pth')")
-    if not digest.startswith(m.group(1)):
-        raise SystemExit(f"{path.name}: SHA-256 {digest} does not start with {m.group(1)}: the file is damaged")
+    if not digest.startswith(prefix):
+        raise SystemExit(f"{path.name}: SHA-256 {digest} does not start with {prefix}: the file is damaged")
     if full and digest != full.lower():
         raise SystemExit(f"{path.name}: SHA-256 {digest} differs from the expected {full}")
     return digest
