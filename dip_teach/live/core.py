@@ -392,7 +392,7 @@ class LiveView:
             self.click_route = clicks.route_name()       # "subshell", "poll" or "none": see clicks
             for button in (self.pause_btn, self.stop_btn):
                 button.tooltip = clicks.ROUTE_TEXT[self.click_route]
-            why = clicks.why_not()
+            why = clicks.why_not() if self.click_route == "none" else None
             if why and _kernel_shell() is not None:
                 self._show_note(f"The buttons answer only once the cell has ended here ({why}); the kernel's "
                                 "interrupt button stops the fit and keeps its best result.")
