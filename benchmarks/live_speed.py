@@ -115,6 +115,11 @@ def notebook(args):
     return nb, [kind for kind, _ in cells]
 
 
+def progress(what: str) -> None:
+    """One line on stderr per step, so a long run shows where it is (the table goes to stdout)."""
+    print(f"{time.strftime('%H:%M:%S')} {what}", file=sys.stderr, flush=True)
+
+
 class CpuSampler:
     """CPU seconds used so far by the kernel, the Jupyter server and the browser, sampled
     every ``interval`` seconds in a thread: how many cores each took during a fit says
@@ -191,6 +196,7 @@ def drive(args) -> list[dict]:
         rows_due = 0         # rows results.jsonl holds once the cells so far have run
         for i, kind in enumerate(plan):
             cell = cells.nth(i)
+            progress(f"cell {i} ({kind})")
             if kind == "live":
                 until(lambda: cell.locator(".dip-iteration").count() > 0, 1800, f"live cell {i} to start")
                 cell.locator(".dip-iteration").first.scroll_into_view_if_needed()
@@ -217,6 +223,7 @@ def drive(args) -> list[dict]:
             until(lambda: panel.locator("button.dip-run").is_visible(), 60, "the panel")
             for r in range(args.panel_repeats):
                 for how in ("headless", "live") if r % 2 == 0 else ("live", "headless"):
+                    progress(f"panel, {how} fit {r + 1}")
                     panel.locator("button.bench-headless" if how == "headless" else "button.dip-run").click()
                     if how == "live":
                         until(lambda: panel.locator(".dip-iteration").count() > 0, 120, "the panel's fit to start")

@@ -357,18 +357,20 @@ def test_start_clicked_beside_another_training_fit_does_not_train_in_the_click_t
 
 
 def test_snapshot_slider_shows_earlier_outputs_during_and_after_training():
-    fit = FakeFit(iterations=300, delay=0.003)
+    fit = FakeFit(iterations=100_000, delay=0.003)
     log = {}
 
-    def drag():                                    # the student drags during training
-        dash.slider.value = 0
-        log["label"], log["image"] = dash.snap_label.value, dash.snap_img.value
+    def drag():                                    # the student drags during training (a second thread):
+        dash.slider.value = 0                      # the callback only notes it; the training thread draws it
+        until(lambda: "iteration <b>1</b>" in dash.snap_label.value, 10, "the chosen snapshot")
+        log["label"], log["image"], log["running"] = dash.snap_label.value, dash.snap_img.value, fit.status
+        dash.stop()
 
     dash = live.watch(fit, headless=False, fps=20, start=False)
     thread = meanwhile(lambda: dash.slider.max >= 2, drag)
     dash.start()
     joined(thread)
-    assert "iteration <b>1</b>" in log["label"]
+    assert "iteration <b>1</b>" in log["label"] and log["running"] == "running"
     assert dash.slider.value == 0                  # not dragged back to the newest by new snapshots
     dash.slider.value = dash.slider.max
     assert dash.snap_img.value != log["image"]
@@ -453,6 +455,48 @@ def test_a_failed_subshell_is_tried_again_later(monkeypatch):
     assert clicks.subshell() is None                          # not at once: every view would wait 5 s
     monkeypatch.setattr(clicks, "_FAILED_AT", clicks._FAILED_AT - clicks.RETRY_AFTER - 1)
     assert clicks.subshell() == "sub0" and clicks.why_not() is None
+
+
+def test_poll_route_keeps_clicks_from_a_waiting_dispatcher(monkeypatch):
+    """A replayed cell (Run All, ipykernel 6): the kernel's dispatcher already waits on its queue.
+
+    Without parking it, tornado's queue hands each click straight to that reader, which
+    only runs after the cell, and polling finds nothing; afterwards it gets its message back.
+    """
+    import asyncio
+
+    from tornado.queues import Queue, QueueEmpty
+
+    from dip_teach.live import clicks
+
+    async def scenario():
+        queue = Queue()
+        kernel = SimpleNamespace(msg_queue=queue)
+        monkeypatch.setattr(clicks, "_kernel", lambda: kernel)
+        dispatcher = asyncio.ensure_future(queue.get())      # ipykernel's dispatch_queue, waiting
+        await asyncio.sleep(0)
+        queue.put_nowait("lost click")                         # what happens without parking:
+        with pytest.raises(QueueEmpty):
+            queue.get_nowait()                                 # polling finds nothing
+        assert await dispatcher == "lost click"                # the reader had it, too late
+
+        dispatcher = asyncio.ensure_future(queue.get())
+        await asyncio.sleep(0)
+        parked = clicks._park_waiting_dispatcher()
+        queue.put_nowait("click")
+        assert queue.get_nowait() == "click"                   # polling takes it during the cell
+        queue.put_nowait("next cell")
+        clicks._unpark_dispatcher(parked)
+        assert await dispatcher == "next cell"                 # the reader is back, with what waited
+        dispatcher = asyncio.ensure_future(queue.get())        # and it waits as before
+        await asyncio.sleep(0)
+        clicks._unpark_dispatcher(clicks._park_waiting_dispatcher())   # nothing queued: just back
+        queue.put_nowait("later")
+        assert await dispatcher == "later"
+
+    asyncio.run(scenario())
+    monkeypatch.setattr(clicks, "_kernel", lambda: SimpleNamespace(msg_queue=[]))
+    assert clicks._park_waiting_dispatcher() is None           # not tornado's queue: nothing touched
 
 
 def test_unknown_kernels_are_gated_with_a_reason(monkeypatch):
@@ -685,14 +729,18 @@ x = images.load("coffee", size=64)
 op = operators.Denoising(25)
 fit = Fit(op, op.corrupt(x, seed=0), clean=x, config=FitConfig(iterations=100_000, net="tiny"))
 dash = live.watch(fit, start=False)
-print(live.clicks.route_name(), dash.pause_btn.comm.comm_id, dash.stop_btn.comm.comm_id)"""
+fit2 = Fit(op, op.corrupt(x, seed=1), clean=x, config=FitConfig(iterations=100_000, net="tiny"))
+dash2 = live.watch(fit2, start=False, name="second")
+print(live.clicks.route_name(), dash.pause_btn.comm.comm_id, dash.stop_btn.comm.comm_id, dash2.stop_btn.comm.comm_id)"""
 
 
 def test_clicks_reach_a_cell_that_trains_in_a_real_kernel():
-    """Pause, Resume and Stop sent while the cell trains and the next cell waits (Run All).
+    """Pause, Resume and Stop sent while the cell trains and the next cells wait (Run All).
 
     ipykernel 7.4+ takes the subshell route, ipykernel 6 the poll route (``make test-kernel6``
-    runs this test there); both must answer within a second.
+    runs this test there); both must answer within a second. A second training cell waits
+    behind the first: on the poll route jupyter-ui-poll holds it back and replays it when
+    the first ends, and its Stop must answer too.
     """
     import os
     import queue
@@ -756,10 +804,11 @@ def test_clicks_reach_a_cell_that_trains_in_a_real_kernel():
     try:
         setup = kc.execute(KERNEL_SETUP)
         until_seen(lambda: setup in ended_at and setup in outputs, 120, "the setup cell")
-        route, pause_id, stop_id = "".join(outputs[setup]).split()
+        route, pause_id, stop_id, stop2_id = "".join(outputs[setup]).split()
         assert route == expected_route, outputs[setup]
         train = kc.execute("dash.start()")                 # the cell that trains ...
-        after = kc.execute("print(fit.status, fit.iteration, dash.wait().iterations)")   # ... and one queued behind it
+        train2 = kc.execute("dash2.start()")               # ... a second one queued behind it ...
+        after = kc.execute("print(fit.status, fit.iteration, dash.wait().iterations)")   # ... and a third
         until_seen(lambda: last_count() > 5, 60, "the counter to move")
         paused = click(pause_id)
         pump(1.0)
@@ -771,9 +820,14 @@ def test_clicks_reach_a_cell_that_trains_in_a_real_kernel():
         stopped = click(stop_id)
         until_seen(lambda: train in ended_at, 10, "the training cell to end after Stop")
         assert ended_at[train] - stopped < 1.0, f"Stop took {ended_at[train] - stopped:.2f} s"
+        second = lambda: {c for t, c in counts if t > ended_at[train]}    # the second view's counter
+        until_seen(lambda: len(second()) > 5, 60, "the second fit's counter to move")
+        stopped2 = click(stop2_id)
+        until_seen(lambda: train2 in ended_at, 10, "the second training cell to end after Stop")
+        assert ended_at[train2] - stopped2 < 1.0, f"Stop (second cell) took {ended_at[train2] - stopped2:.2f} s"
         until_seen(lambda: after in ended_at and after in outputs, 10, "the queued cell")
         status, iteration, result = "".join(outputs[after]).split()
-        assert status == "stopped" and iteration == result == str(last_count()) and held > 5
+        assert status == "stopped" and iteration == result == str(last_count(ended_at[train])) and held > 5
         assert paused < stopped
     finally:
         kc.stop_channels()

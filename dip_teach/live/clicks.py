@@ -31,6 +31,7 @@ stops a live fit and keeps its best result.
 """
 from __future__ import annotations
 
+import collections
 import contextlib
 import sys
 import threading
@@ -236,22 +237,61 @@ def training():
     with _LOCK:
         _TRAINING += 1
         outermost = _TRAINING == 1
-    poller, in_cell = None, _in_cell()
+    poller, parked, in_cell = None, None, _in_cell()
     try:
         if outermost and _SUBSHELL is None and poll_support()[0] and (in_cell or _release_held_cells(None)):
             from jupyter_ui_poll import ui_events
 
             poller = ui_events()
+            parked = _park_waiting_dispatcher()
             _POLL, _NEXT_POLL = poller.__enter__(), 0.0
         yield
     finally:
         if poller is not None:
             _POLL = None
             poller.__exit__(None, None, None)
+            _unpark_dispatcher(parked)
             if not in_cell:
                 _release_held_cells(poller)
         with _LOCK:
             _TRAINING -= 1
+
+
+def _park_waiting_dispatcher():
+    """Poll route, in a cell that jupyter-ui-poll replays: keep clicks from going astray.
+
+    Under Run All, jupyter-ui-poll runs the cells it held back one after another once
+    the first live cell ends, from a task of the kernel's event loop. Meanwhile the
+    kernel's own dispatcher (ipykernel 6's ``dispatch_queue``) already waits on its
+    message queue, so tornado's queue hands every new message straight to that waiting
+    reader, which only runs after the replayed cell: polling finds the queue empty and
+    every click waits for the cell to end. Parking the waiting reader while we poll keeps
+    the messages in the queue, where polling takes them; :func:`_unpark_dispatcher` gives
+    it back. Returns what was parked (None when nothing waits or the queue is not the
+    tornado queue this was written against: then nothing is touched).
+    """
+    queue = getattr(_kernel(), "msg_queue", None)
+    getters = getattr(queue, "_getters", None)
+    if not type(queue).__module__.startswith("tornado.") or not isinstance(getters, collections.deque) \
+            or not getters:
+        return None
+    parked = list(getters)
+    getters.clear()
+    return queue, parked
+
+
+def _unpark_dispatcher(parked) -> None:
+    """Give the parked readers back, each with a message that waits (as ``put_nowait`` would have)."""
+    if parked is None:
+        return
+    queue, getters = parked
+    for getter in getters:
+        if getter.done():
+            continue
+        if queue.qsize():
+            getter.set_result(queue.get_nowait())
+        else:
+            queue._getters.append(getter)
 
 
 def _release_held_cells(poller) -> bool:

@@ -536,11 +536,28 @@ class LiveView:
             self._after_iteration(None)
 
     def _wait_while_paused(self, fit) -> None:
-        """Poll route: a paused fit would block the only thread that can hear Resume, so wait here."""
-        while fit.status == "paused" and clicks.polling():
-            clicks.pump(force=True)
+        """Wait here, not inside the fit, while it is paused, drawing meanwhile.
+
+        On the poll route a fit blocked on its pause would block the only thread that can
+        hear Resume; on the subshell route the click callbacks only set flags (see
+        :meth:`_training_elsewhere`), so this thread draws the paused state.
+        """
+        while fit.status == "paused":
+            if clicks.polling():
+                clicks.pump(force=True)
             time.sleep(clicks.POLL_EVERY)
             self._after_iteration(None)
+
+    def _training_elsewhere(self) -> bool:
+        """True in a click callback that runs beside this view's training thread.
+
+        That is the kernel's subshell thread on the subshell route. Such a callback only
+        sets flags (pause, stop, which snapshot to show) and asks for a tick; the training
+        thread draws it within an iteration, so widgets and matplotlib are only ever used
+        from one thread at a time, and a slow drawing cannot hold up the next click.
+        """
+        trainer = self._trainer
+        return trainer is not None and trainer is not threading.current_thread()
 
     def _after_iteration(self, fit) -> None:
         """Fit callback, in the training thread: take clicks (poll route), draw if a frame is due, else tick."""
@@ -608,8 +625,15 @@ class LiveView:
 
     # ------------------------------------------------------------------- drawing
     def tick(self) -> None:
-        """Update only the cheap widgets (see :meth:`_tick`), between image frames (any thread)."""
+        """Update only the cheap widgets (see :meth:`_tick`), between image frames.
+
+        From a click callback beside the training thread this only asks that thread to
+        tick after its current iteration.
+        """
         if self.widget is None:
+            return
+        if self._training_elsewhere():
+            self._next_tick = 0.0
             return
         self._next_tick = time.perf_counter() + self.TICK
         try:

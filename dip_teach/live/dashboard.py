@@ -239,6 +239,7 @@ class FitDashboard(LiveView):
         self.snap_img, snap_box = panel("snapshot (raw)", "dip-snapshot-image")
         self.snap_avg_img, snap_avg_box = panel("snapshot (averaged)", "dip-snapshot-averaged")
         self._follow = True            # the slider follows the newest snapshot until the student moves it
+        self._wanted_snapshot: int | None = None    # a snapshot chosen during training, shown at the next tick
         self.slider.observe(self._on_slider, names="value")
 
         self.error = w.HTML()
@@ -258,6 +259,9 @@ class FitDashboard(LiveView):
 
     # ----------------------------------------------------------------- drawing
     def _tick(self) -> None:
+        if self._wanted_snapshot is not None:       # the slider moved during training (see _on_slider)
+            i, self._wanted_snapshot = self._wanted_snapshot, None
+            self._show_snapshot(i)
         self._check_failures()
         self._update_buttons()
         self._set_counter()
@@ -323,10 +327,15 @@ class FitDashboard(LiveView):
                 self._show_snapshot(0)
 
     def _on_slider(self, change) -> None:
-        # runs in the kernel's subshell when the student drags during training, in the
-        # main thread after it, and in the training thread when it follows the newest snapshot
+        # runs in the kernel's subshell when the student drags during training (then it
+        # only notes the choice, and the training thread shows it at its next tick), in
+        # the main thread after it, and in the training thread when it follows the newest snapshot
+        self._follow = change["new"] >= self.slider.max
+        if self._training_elsewhere():
+            self._wanted_snapshot = change["new"]
+            self._next_tick = 0.0
+            return
         with self._lock:
-            self._follow = change["new"] >= self.slider.max
             self._show_snapshot(change["new"])
 
     def _show_snapshot(self, i: int) -> None:
