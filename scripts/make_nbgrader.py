@@ -51,12 +51,11 @@ import textwrap
 from pathlib import Path
 
 import nbformat
-from nbformat.corpus.words import generate_corpus_id
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_student import (BEGIN, END, NOT_DONE, PLACEHOLDER, STUB, TAG, TEACHER,  # noqa: E402
                           AuthoringError, _assigned, _calls, _check_call, _shows_a_question, _tags,
-                          _with_answer)
+                          _with_answer, _write)
 
 ROOT = Path(__file__).resolve().parent.parent
 CODE_POINTS = 2
@@ -248,8 +247,8 @@ def make_source(notebook: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode,
     nb = nbformat.from_dict(notebook)
     if nb.nbformat_minor < 5:          # cell ids (nbformat 4.5) for every cell, the new test cells included
         nb.nbformat_minor = 5
-        for cell in nb.cells:
-            cell.setdefault("id", generate_corpus_id())
+        for k, cell in enumerate(nb.cells):
+            cell.setdefault("id", f"cell-{k}")          # fixed ids: a second run writes the same file
     cells, total, ids = [], 0, set()
 
     def unique(name: str) -> str:
@@ -283,8 +282,9 @@ def make_source(notebook: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode,
         cells.append(cell)
         for question, arg, kind in checks:
             points = CODE_POINTS if kind == "code" else ANSWER_POINTS
-            test = nbformat.v4.new_code_cell(test_source(question, arg, points))
-            test.metadata.update(_meta(unique(question.rsplit(".", 1)[-1]), grade=True, points=points))
+            grade_id = unique(question.rsplit(".", 1)[-1])
+            test = nbformat.v4.new_code_cell(test_source(question, arg, points), id=f"test-{grade_id}"[:64])
+            test.metadata.update(_meta(grade_id, grade=True, points=points))
             cells.append(test)
             total += points
     for cell in cells:                 # nbgrader reads a solution marker in any other cell as a mistake
@@ -299,6 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("paths", nargs="*", type=Path, help="notebooks or folders (default: notebooks/)")
     parser.add_argument("--out", type=Path, default=ROOT / "grading", help="the course folder (default: grading/)")
+    parser.add_argument("--overwrite", action="store_true", help="replace files that differ from fresh ones")
     args = parser.parse_args(argv)
     paths = args.paths or [ROOT / "notebooks"]
     files = sorted(f for p in paths for f in ([p] if p.is_file() else p.glob("*.ipynb")))
@@ -307,7 +308,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     out = args.out.resolve()
     (out / "source").mkdir(parents=True, exist_ok=True)
-    (out / "nbgrader_config.py").write_text(CONFIG % {"stub": STUB}, encoding="utf-8")
+    config = out / "nbgrader_config.py"
+    if config.exists() and config.read_text(encoding="utf-8") != CONFIG % {"stub": STUB} and not args.overwrite:
+        print(f"{config}: kept (it differs from a fresh one, maybe your settings: delete it or pass --overwrite)")
+    else:
+        config.write_text(CONFIG % {"stub": STUB}, encoding="utf-8")
     for f in files:
         try:
             nb, points = make_source(nbformat.read(f, as_version=4))
@@ -319,8 +324,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         folder = out / "source" / f.stem
         folder.mkdir(exist_ok=True)
-        (folder / f.name).write_text(nbformat.writes(nb) + "\n", encoding="utf-8")
-        print(f"{f.name}: {points} points -> {folder / f.name}")
+        status = _write(nb, folder / f.name, args.overwrite)
+        print(f"{f.name}: {points} points -> {folder / f.name} ({status})")
     print(f"course written to {out}; there: nbgrader generate_assignment <name>, then nbgrader autograde <name>")
     return 0
 

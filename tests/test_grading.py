@@ -34,6 +34,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 # two notebooks with code exercises and choice questions; 04 runs DIP fits and live views
 ASSIGNMENTS = ["01_inverse_problems", "04_deep_image_prior"]
 STUDENTS = ("solved", "unsolved")
+WRONG_IN, WRONG = "01_inverse_problems", nb01.truth_data_term      # the one wrong answer of student one_wrong
 
 
 # ----------------------------------------------------------------------------- the conversion
@@ -150,6 +151,20 @@ def test_every_notebook_converts_with_one_graded_test_per_check(path):
     assert not any("teacher" in c.metadata.get("tags", []) for c in nb.cells)
 
 
+def test_a_second_run_writes_the_same_files_and_keeps_edited_ones(tmp_path, capsys):
+    args = [str(ROOT / "notebooks" / "04_deep_image_prior.ipynb"), "--out", str(tmp_path)]
+    assert make_nbgrader.main(args) == 0
+    notebook = tmp_path / "source" / "04_deep_image_prior" / "04_deep_image_prior.ipynb"
+    first = notebook.read_text(encoding="utf-8")
+    assert make_nbgrader.main(args) == 0 and "(unchanged)" in capsys.readouterr().out
+    notebook.write_text(first.replace("Graded:", "Graded by hand:"), encoding="utf-8")
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\n", encoding="utf-8")
+    assert make_nbgrader.main(args) == 0
+    out = capsys.readouterr().out
+    assert out.count("kept") == 2 and "Graded by hand" in notebook.read_text(encoding="utf-8")
+    assert make_nbgrader.main(args + ["--overwrite"]) == 0 and notebook.read_text(encoding="utf-8") == first
+
+
 def test_grade_raises_unless_right():
     q = nb01.ill_posed
     q.grade(q.right)
@@ -208,6 +223,15 @@ def graded(tmp_path_factory):
             shutil.copy(course / folder / a / f"{a}.ipynb", course / "submitted" / student / a)
         for student in STUDENTS:
             times[a, student] = _run([exe, "autograde", a, "--create", "--student", student], course, env)
+    # a third student answers everything right but one choice question: that exercise alone scores zero
+    nb = nbformat.read(course / "source" / WRONG_IN / f"{WRONG_IN}.ipynb", as_version=4)
+    cell = next(c for c in nb.cells if _meta(c).get("grade_id") == f"{WRONG.name}_answer")
+    right = f'answer = "{WRONG.correct}"'
+    assert right in cell.source
+    cell.source = cell.source.replace(right, f'answer = "{WRONG.mistakes[0].value}"')
+    (course / "submitted" / "one_wrong" / WRONG_IN).mkdir(parents=True)
+    nbformat.write(nb, course / "submitted" / "one_wrong" / WRONG_IN / f"{WRONG_IN}.ipynb")
+    _run([exe, "autograde", WRONG_IN, "--create", "--student", "one_wrong"], course, env)
     python = exe.parent / "python"
     scores = json.loads(subprocess.run([str(python), "-c", SCORES, *ASSIGNMENTS], cwd=course, env=env,
                                        capture_output=True, text=True, check=True).stdout)
@@ -247,6 +271,13 @@ def test_unsolved_copy_gets_zero_and_runs_to_the_end(graded, assignment):
             if out.output_type == "error":      # only the graded checks fail, each with the kit's verdict
                 assert _meta(cell).get("grade") and out.ename == "AssertionError", (cell.source, out.evalue)
                 assert "not answered yet" in out.evalue
+
+
+@pytest.mark.slow
+def test_a_wrong_answer_loses_its_points_only(graded):
+    _, scores, _ = graded
+    grades = scores[WRONG_IN]["one_wrong"]
+    assert {name: got for name, (got, most) in grades.items() if got != most} == {WRONG.name: 0}
 
 
 @pytest.mark.slow
