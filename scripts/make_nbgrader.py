@@ -55,7 +55,7 @@ import nbformat
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_student import (BEGIN, END, NOT_DONE, PLACEHOLDER, STUB, TAG, TEACHER,  # noqa: E402
                           AuthoringError, _assigned, _calls, _check_call, _shows_a_question, _tags,
-                          _with_answer, _write)
+                          _with_answer, _write, find_notebooks)
 
 ROOT = Path(__file__).resolve().parent.parent
 CODE_POINTS = 2
@@ -301,10 +301,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "grading", help="the course folder (default: grading/)")
     parser.add_argument("--overwrite", action="store_true", help="replace files that differ from fresh ones")
     args = parser.parse_args(argv)
-    paths = args.paths or [ROOT / "notebooks"]
-    files = sorted(f for p in paths for f in ([p] if p.is_file() else p.glob("*.ipynb")))
+    files = find_notebooks(args.paths)
     if not files:
-        print(f"no notebooks found in {', '.join(map(str, paths))}", file=sys.stderr)
         return 1
     out = args.out.resolve()
     (out / "source").mkdir(parents=True, exist_ok=True)
