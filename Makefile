@@ -6,6 +6,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# nbgrader's own environment (the course + nbgrader), for grading and its test
+GRADE_VENV := .venv-grade
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
 CONSTRAINTS ?= .ci/constraints.txt
 MODE   ?= test
@@ -47,7 +49,6 @@ clean-venv:
 # Where students run it: two more environments, each in its own folder, for CI (.ci/run).
 COLAB_VENV := .venv-colab
 K6_VENV    := .venv-k6
-GRADE_VENV := .venv-grade
 
 $(COLAB_VENV)/.installed: .ci/colab-requirements.txt pyproject.toml
 	@test -x $(COLAB_VENV)/bin/python || $(PYTHON) -m venv $(COLAB_VENV)
