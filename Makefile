@@ -6,13 +6,15 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# nbgrader's own environment (the course + nbgrader), for grading and its test
+GRADE_VENV := .venv-grade
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
 CONSTRAINTS ?= .ci/constraints.txt
 MODE   ?= test
 # `make html` runs the notebooks in lab mode unless MODE is given on the command line
 HTML_MODE := $(if $(filter command line environment,$(origin MODE)),$(MODE),lab)
 
-.PHONY: lab test unit notebooks setup student instructor clean-venv html demo constraints test-colab test-kernel6 weights
+.PHONY: lab test unit notebooks setup student instructor clean-venv html demo constraints test-colab test-kernel6 weights nbgrader grade-venv
 
 $(STAMP): requirements.txt pyproject.toml $(CONSTRAINTS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,17 +32,19 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab $(ROOTFLAG) $(LABFLAGS) --notebook-dir=. notebooks/00_welcome.ipynb
 
 ## test: unit tests + every notebook under nbval, in the fast `test` run mode
-test: $(STAMP)
+# (the grading test runs nbgrader from its own environment, .venv-grade, built here on first use)
+test: $(STAMP) $(GRADE_VENV)/.installed
 	DIP_TEACH_MODE=$(MODE) $(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env -p no:cacheprovider
 
+## unit: the tests without the slow ones (marked `slow`: nbgrader's autograding of whole notebooks)
 unit: $(STAMP)
-	DIP_TEACH_MODE=test $(BIN)/python -m pytest tests -p no:cacheprovider
+	DIP_TEACH_MODE=test $(BIN)/python -m pytest tests -m "not slow" -p no:cacheprovider
 
 notebooks: $(STAMP)
 	DIP_TEACH_MODE=$(MODE) $(BIN)/python -m pytest notebooks --nbval-lax --nbval-current-env -p no:cacheprovider
 
 clean-venv:
-	rm -rf $(VENV) $(COLAB_VENV) $(K6_VENV)
+	rm -rf $(VENV) $(COLAB_VENV) $(K6_VENV) $(GRADE_VENV)
 
 # Where students run it: two more environments, each in its own folder, for CI (.ci/run).
 COLAB_VENV := .venv-colab
@@ -79,6 +83,20 @@ student: $(STAMP)
 ## instructor: copies in instructor/ with the solutions and teacher notes, outputs cleared
 instructor: $(STAMP)
 	$(BIN)/python scripts/make_student.py notebooks --instructor --out instructor
+
+## nbgrader: an nbgrader source course in grading/ (one assignment per notebook with exercises; checks become graded tests)
+nbgrader: $(STAMP)
+	$(BIN)/python scripts/make_nbgrader.py notebooks --out grading
+
+# nbgrader (and the notebook package it needs) in an environment of its own, with the course installed:
+# the students' JupyterLab in .venv stays without nbgrader's Formgrader and Assignments extensions.
+$(GRADE_VENV)/.installed: requirements.txt pyproject.toml .ci/constraints.txt .ci/grade-requirements.txt
+	@test -x $(GRADE_VENV)/bin/python || $(PYTHON) -m venv $(GRADE_VENV)
+	$(GRADE_VENV)/bin/python -m pip --disable-pip-version-check install -q -r requirements.txt -r .ci/grade-requirements.txt -c .ci/constraints.txt
+	@touch $@
+
+## grade-venv: the environment teachers grade in (.venv-grade: the course + nbgrader 0.9.6)
+grade-venv: $(GRADE_VENV)/.installed
 
 ## html: run every notebook (lab mode; `make html MODE=test` for the quick run) into a static site in build/html
 html: $(STAMP)

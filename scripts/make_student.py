@@ -285,6 +285,15 @@ def _write(nb: nbformat.NotebookNode, path: Path, overwrite: bool) -> str:
     return "written"
 
 
+def find_notebooks(paths: list[Path]) -> list[Path]:
+    """The notebooks given, or in the folders given (default: notebooks/), sorted; says so when none."""
+    paths = paths or [ROOT / "notebooks"]
+    files = sorted(f for p in paths for f in ([p] if p.is_file() else p.glob("*.ipynb")))
+    if not files:
+        print(f"no notebooks found in {', '.join(map(str, paths))}", file=sys.stderr)
+    return files
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("paths", nargs="*", type=Path, help="notebooks or folders (default: notebooks/)")
@@ -292,10 +301,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--instructor", action="store_true", help="write instructor copies (solutions kept)")
     parser.add_argument("--overwrite", action="store_true", help="replace copies that differ from fresh ones")
     args = parser.parse_args(argv)
-    paths = args.paths or [ROOT / "notebooks"]
-    files = sorted(f for p in paths for f in ([p] if p.is_file() else p.glob("*.ipynb")))
+    files = find_notebooks(args.paths)
     if not files:
-        print(f"no notebooks found in {', '.join(map(str, paths))}", file=sys.stderr)
         return 1
     out = (args.out or ROOT / ("instructor" if args.instructor else "student")).resolve()
     if any(f.resolve().parent == out for f in files):

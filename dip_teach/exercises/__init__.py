@@ -206,6 +206,16 @@ class Question:
         """The message :meth:`check` would print after "Not yet" ('' when right); prints nothing."""
         return self._verdict(answer)[1]
 
+    def grade(self, answer: Any) -> None:
+        """Pass silently when the answer is right, raise ``AssertionError`` with the verdict otherwise.
+
+        For an autograder's test cell (nbgrader counts a cell that raises as failed):
+        ``check`` only prints, so a wrong answer would still earn the points.
+        """
+        ok, message = self._verdict(answer)
+        if not ok:
+            raise AssertionError(f"{self.name}: {message}")
+
     def hint(self, level: int = 1) -> None:
         """Print hint number ``level`` (1: a nudge; higher: closer to the answer)."""
         if not self.hints:
