@@ -149,8 +149,20 @@ class Hub:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        self._end_leftovers()
         if getattr(self, "_logfile", None):
             self._logfile.close()
+
+    def _end_leftovers(self) -> None:
+        """End any process this Hub started that outlived it (a kernel whose server was stopped
+        mid-start): each is found by its command line, which names this Hub's own folder."""
+        import psutil
+
+        mine = str(self.workdir)
+        for proc in psutil.process_iter(["pid", "cmdline"]):
+            if proc.pid != os.getpid() and any(mine in part for part in proc.info["cmdline"] or ()):
+                with contextlib.suppress(psutil.Error):
+                    proc.kill()
 
     def log_tail(self, chars: int = 4000) -> str:
         return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else "(no log)"
@@ -245,9 +257,11 @@ class Student:
                                                        "kernel": {"name": "python3"}})
         kernel_id, session_id = session["kernel"]["id"], uuid.uuid4().hex
         ws_url = self.base.replace("http://", "ws://") + f"/api/kernels/{kernel_id}/channels?session_id={session_id}"
-        ws = await websocket_connect(HTTPRequest(ws_url, headers=auth(self.token)), max_message_size=256 * 2**20)
         result = {"ok": True, "cells": 0, "error": None, "outputs": []}
+        ws = None
         try:
+            ws = await websocket_connect(HTTPRequest(ws_url, headers=auth(self.token), connect_timeout=START_TIMEOUT,
+                                                     request_timeout=START_TIMEOUT), max_message_size=256 * 2**20)
             for code in cells:
                 reply, text = await execute(ws, code, session_id)
                 result["outputs"].append(text)
@@ -256,8 +270,9 @@ class Student:
                     result.update(ok=False, error=f"{reply.get('ename')}: {reply.get('evalue')}\n{code[:300]}")
                     break
         finally:
-            ws.close()
-            await self.api("DELETE", f"/sessions/{session['id']}")
+            if ws is not None:
+                ws.close()
+            await self.api("DELETE", f"/sessions/{session['id']}")      # shuts the kernel down
         return result
 
 
