@@ -71,7 +71,6 @@ test-kernel6: $(K6_VENV)/.installed
 # A class on a JupyterHub: the Hub (deploy/requirements-hub.txt), nbgitpuller and the course in one
 # environment, as in a Hub's user image, and configurable-http-proxy (npm, pinned by its lock file).
 HUB_VENV  := .venv-hub
-HUB_PROXY := $(HUB_VENV)/proxy/node_modules/.bin/configurable-http-proxy
 
 $(HUB_VENV)/.installed: requirements.txt deploy/requirements-hub.txt pyproject.toml .ci/constraints.txt .ci/hub-constraints.txt deploy/proxy/package-lock.json
 	@test -x $(HUB_VENV)/bin/python || $(PYTHON) -m venv $(HUB_VENV)
@@ -82,7 +81,7 @@ $(HUB_VENV)/.installed: requirements.txt deploy/requirements-hub.txt pyproject.t
 
 ## test-hub: a real JupyterHub on loopback: students log in, pull the student copy with nbgitpuller, run a notebook at once
 test-hub: $(HUB_VENV)/.installed
-	DIP_TEACH_MODE=test PATH="$(CURDIR)/$(dir $(HUB_PROXY)):$$PATH" $(HUB_VENV)/bin/python -m pytest tests/test_hub.py -p no:cacheprovider
+	DIP_TEACH_MODE=test $(HUB_VENV)/bin/python -m pytest tests/test_hub.py -p no:cacheprovider
 
 ## hub-constraints: pin what .venv-hub adds to .ci/constraints.txt; run after changing deploy/requirements-hub.txt
 hub-constraints:

@@ -1,10 +1,10 @@
 """JupyterHub 6.1 for a class on one server (a lab machine, a small cloud server).
 
-Run it from this folder on the server, as root (JupyterHub starts each student's server
-as that student's Unix account), in an environment that has the course (``pip install -r
-requirements.txt`` from the repository root), ``pip install -r deploy/requirements-hub.txt``
-and configurable-http-proxy (``npm ci --prefix deploy/proxy``, then put
-``deploy/proxy/node_modules/.bin`` on PATH)::
+Run it on the server from the repository root, as root (JupyterHub starts each student's
+server as that student's Unix account), in one Python environment that has the course
+(``pip install -r requirements.txt``) and the Hub (``pip install -r deploy/requirements-hub.txt``),
+with configurable-http-proxy on PATH (``npm ci --prefix deploy/proxy``, then add
+``deploy/proxy/node_modules/.bin`` to PATH; Node 20 or later)::
 
     jupyterhub -f deploy/jupyterhub_config.py
 
