@@ -18,7 +18,6 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,9 @@ import urllib.request
 import uuid
 from pathlib import Path
 from urllib.parse import quote, urlencode
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from lab_browser import _free_port as free_port  # noqa: E402  (the same free loopback port as JupyterLab's)
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY_CONFIG = ROOT / "deploy" / "jupyterhub_config.py"
@@ -55,12 +57,6 @@ def missing() -> str | None:
     if shutil.which("git") is None:
         return "git not found (nbgitpuller needs it)"
     return None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 TEST_CONFIG = """\
