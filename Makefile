@@ -14,7 +14,7 @@ MODE   ?= test
 # `make html` runs the notebooks in lab mode unless MODE is given on the command line
 HTML_MODE := $(if $(filter command line environment,$(origin MODE)),$(MODE),lab)
 
-.PHONY: lab test unit notebooks setup student instructor clean-venv html demo constraints test-colab test-kernel6 weights nbgrader grade-venv
+.PHONY: lab test unit notebooks setup student instructor clean-venv html demo constraints test-colab test-kernel6 weights nbgrader grade-venv test-hub hub-constraints
 
 $(STAMP): requirements.txt pyproject.toml $(CONSTRAINTS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,19 +32,20 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab $(ROOTFLAG) $(LABFLAGS) --notebook-dir=. notebooks/00_welcome.ipynb
 
 ## test: unit tests + every notebook under nbval, in the fast `test` run mode
-# (the grading test runs nbgrader from its own environment, .venv-grade, built here on first use)
+# (the grading test runs nbgrader from its own environment, .venv-grade, built here on first use;
+#  the real JupyterHub test needs the Hub's own environment: `make test-hub`)
 test: $(STAMP) $(GRADE_VENV)/.installed
-	DIP_TEACH_MODE=$(MODE) $(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env -p no:cacheprovider
+	DIP_TEACH_MODE=$(MODE) $(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env -m "not hub" -p no:cacheprovider
 
 ## unit: the tests without the slow ones (marked `slow`: nbgrader's autograding of whole notebooks)
 unit: $(STAMP)
-	DIP_TEACH_MODE=test $(BIN)/python -m pytest tests -m "not slow" -p no:cacheprovider
+	DIP_TEACH_MODE=test $(BIN)/python -m pytest tests -m "not slow and not hub" -p no:cacheprovider
 
 notebooks: $(STAMP)
 	DIP_TEACH_MODE=$(MODE) $(BIN)/python -m pytest notebooks --nbval-lax --nbval-current-env -p no:cacheprovider
 
 clean-venv:
-	rm -rf $(VENV) $(COLAB_VENV) $(K6_VENV) $(GRADE_VENV)
+	rm -rf $(VENV) $(COLAB_VENV) $(K6_VENV) $(GRADE_VENV) $(HUB_VENV)
 
 # Where students run it: two more environments, each in its own folder, for CI (.ci/run).
 COLAB_VENV := .venv-colab
@@ -70,6 +71,25 @@ $(K6_VENV)/.installed: requirements.txt pyproject.toml .ci/constraints.txt
 ## test-kernel6: the live controls on ipykernel 6 (the poll route): a real kernel, then JupyterLab in Chromium
 test-kernel6: $(K6_VENV)/.installed
 	DIP_TEACH_MODE=test $(K6_VENV)/bin/python -m pytest tests/test_browser.py tests/test_live.py -k "clicks_reach or test_browser" -p no:cacheprovider
+
+# A class on a JupyterHub: the Hub (deploy/requirements-hub.txt), nbgitpuller and the course in one
+# environment, as in a Hub's user image, and configurable-http-proxy (npm, pinned by its lock file).
+HUB_VENV  := .venv-hub
+
+$(HUB_VENV)/.installed: requirements.txt deploy/requirements-hub.txt pyproject.toml .ci/constraints.txt .ci/hub-constraints.txt deploy/proxy/package-lock.json
+	@test -x $(HUB_VENV)/bin/python || $(PYTHON) -m venv $(HUB_VENV)
+	$(HUB_VENV)/bin/python -m pip --disable-pip-version-check install -q -r requirements.txt -r deploy/requirements-hub.txt -c .ci/constraints.txt -c .ci/hub-constraints.txt
+	mkdir -p $(HUB_VENV)/proxy && cp deploy/proxy/package.json deploy/proxy/package-lock.json $(HUB_VENV)/proxy/
+	npm ci --prefix $(HUB_VENV)/proxy --omit=dev --no-audit --no-fund --loglevel=error
+	@touch $@
+
+## test-hub: a real JupyterHub on loopback: students log in, pull the student copy with nbgitpuller, run a notebook at once
+test-hub: $(HUB_VENV)/.installed
+	DIP_TEACH_MODE=test $(HUB_VENV)/bin/python -m pytest tests/test_hub.py -p no:cacheprovider
+
+## hub-constraints: pin what .venv-hub adds to .ci/constraints.txt; run after changing deploy/requirements-hub.txt
+hub-constraints:
+	$(HUB_VENV)/bin/python scripts/freeze_constraints.py --minus .ci/constraints.txt > .ci/hub-constraints.txt
 
 ## weights: download ImageNet AlexNet (notebook 09's real classifier) once into torch's cache, SHA-256 checked
 # (give the whole digest with `make weights ALEXNET_SHA256=<64 hex digits>` to check all of it)
