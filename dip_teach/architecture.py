@@ -101,19 +101,8 @@ def summary(preset: str | nets.NetConfig | None = None, size: int = 256, in_chan
             if isinstance(m, nn.Conv2d):
                 owner[id(m)] = i
     macs = [0] * (len(scales) + 1)                 # last slot: the head
-
-    def hook(module: nn.Conv2d, inputs, output):
-        k = module.kernel_size[0] * module.kernel_size[1]
-        macs[owner.get(id(module), len(scales))] += output.numel() * (module.in_channels // module.groups) * k
-
-    handles = [m.register_forward_hook(hook) for m in net.modules() if isinstance(m, nn.Conv2d)]
-    try:
-        net.eval()
-        with torch.inference_mode():
-            net(torch.zeros(1, in_channels, size, size))
-    finally:
-        for h in handles:
-            h.remove()
+    for conv, n in nets.conv_macs(net, torch.zeros(1, in_channels, size, size)).items():
+        macs[owner.get(id(conv), len(scales))] += n
 
     table = SummaryTable()
     for i, scale in enumerate(scales):

@@ -26,7 +26,6 @@ exact command of the shipped file).
 """
 from __future__ import annotations
 
-import math
 import shutil
 import time
 import urllib.parse
@@ -135,12 +134,7 @@ def denoise(net: DnCNN, image):
         raise TypeError(f"denoise(net, image) takes a DnCNN first, got {type(net).__name__}; "
                         "e.g. net = dip_teach.denoiser.load_pretrained()")
     was_tensor = isinstance(image, torch.Tensor)
-    if was_tensor:
-        y = image if image.dim() == 4 else image[None]
-        if y.dim() != 4 or y.shape[0] != 1:
-            raise images.ImageError(f"expected one image as a (1, C, H, W) tensor, got shape {tuple(image.shape)}")
-    else:
-        y = images.to_tensor(image)
+    y = images.as_tensor(image, "noisy image")
     c, want = y.shape[1], net.config["channels"]
     if c not in (1, want):
         raise images.ImageError(f"the network denoises {want}-channel images, got {c} channels")
@@ -386,7 +380,7 @@ def train(net: DnCNN, sigma: float = 25, steps: int = 1000, batch_size: int = 32
             mse = running / count
             history["step"].append(step)
             history["train_loss"].append(mse)
-            history["train_psnr"].append(10 * math.log10(1 / mse))
+            history["train_psnr"].append(metrics.db_from_mse(mse))
             history["test_psnr"].append(evaluate(net, test_pairs))
             history["seconds"].append(seconds)
             running, count = 0.0, 0

@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from PIL import Image, ImageDraw, ImageFont
 
 from . import settings
-from .images import ImageError, as_tensor as _as_tensor, to_array, to_uint8
+from .images import ImageError, as_tensor, to_array, to_uint8
 
 
 def _generator(seed: int | torch.Generator | None) -> torch.Generator | None:
@@ -70,7 +70,7 @@ class Operator:
 
     def corrupt(self, clean, seed: int | torch.Generator | None = None) -> torch.Tensor:
         """Make an observation ``y = A(clean) + n`` (no noise in the base class)."""
-        return self.forward(_as_tensor(clean)).detach()
+        return self.forward(as_tensor(clean)).detach()
 
     def loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Data term ``mean((A(x) - y)^2)``."""
@@ -103,7 +103,7 @@ class Denoising(Operator):
         self.clip = clip
 
     def corrupt(self, clean, seed=None) -> torch.Tensor:
-        x = _as_tensor(clean)
+        x = as_tensor(clean)
         noise = torch.randn(x.shape, generator=_generator(seed)).to(x.device) * self.std
         y = x + noise
         return y.clamp(0, 1) if self.clip else y
@@ -303,7 +303,7 @@ class JPEG(Operator):
     def corrupt(self, clean, seed=None) -> torch.Tensor:
         """Save ``clean`` as an 8-bit JPEG in memory and read it back (no resizing, ever:
         resizing after compression would smear the 8x8 blocks the prior must remove)."""
-        x = _as_tensor(clean)
+        x = as_tensor(clean)
         img = Image.fromarray(to_uint8(to_array(x)))
         buf = io.BytesIO()
         img.save(buf, format="JPEG", quality=self.quality)
@@ -334,7 +334,7 @@ def check_output_size(hw: tuple[int, int], what: str,
 
 def upsample_bicubic(y: torch.Tensor, factor: int) -> torch.Tensor:
     """The classic baseline for super-resolution: bicubic interpolation, clipped to [0, 1]."""
-    y = _as_tensor(y)
+    y = as_tensor(y)
     return F.interpolate(y, scale_factor=factor, mode="bicubic", align_corners=False).clamp(0, 1)
 
 
