@@ -241,9 +241,9 @@ def write_report(out: Path, fit: Fit, args, psnr_input: float | None, extra: dic
         "iter_best": r.iter_best if fit.clean is not None else None,
         "seconds_best": r.seconds_best if fit.clean is not None else None,
         "psnr_final": r.psnr_final,
-        "psnr_stopped": r.psnr_stopped,
-        "iter_stopped": r.iter_stopped,
-        "stop_fired_at": fit.stop_iteration,
+        "psnr_stopped": r.psnr_picked,
+        "iter_stopped": r.iter_picked,
+        "stop_fired_at": fit.criterion_fired_at,
         "iterations": r.iterations,
         "seconds": r.seconds,
         "diverged": r.diverged,
@@ -278,15 +278,15 @@ def save_curve(path: Path, fit: Fit, psnr_input: float | None, overwrite: bool =
         ax.plot(its, h["psnr_clean"], lw=0.8, alpha=0.6, label="output vs clean")
         ax.plot(its, h["psnr_clean_avg"], lw=1.5, label="averaged output vs clean")
         ax.plot([r.iter_best], [r.psnr_best], "k*", ms=12, label=f"best (oracle) @ {r.iter_best}")
-        if r.iter_stopped:
-            ax.plot([r.iter_stopped], [r.psnr_stopped], "rv", ms=9, label=f"ES-WMV stop @ {r.iter_stopped}")
+        if r.iter_picked:
+            ax.plot([r.iter_picked], [r.psnr_picked], "rv", ms=9, label=f"ES-WMV stop @ {r.iter_picked}")
         if psnr_input is not None:
             ax.axhline(psnr_input, color="grey", ls="--", lw=1, label="input")
         ax.set_ylabel("PSNR to the clean image (dB)")
     else:
         ax.plot(its, h["psnr_obs"], lw=0.8, label="output vs observation")
-        if r.iter_stopped:
-            ax.axvline(r.iter_stopped, color="r", ls=":", label=f"ES-WMV stop @ {r.iter_stopped}")
+        if r.iter_picked:
+            ax.axvline(r.iter_picked, color="r", ls=":", label=f"ES-WMV stop @ {r.iter_picked}")
         ax.set_ylabel("PSNR to the observation (dB)")
     ax.set_xlabel("iteration")
     ax.grid(alpha=0.3)
@@ -345,14 +345,9 @@ def interrupts_deferred():
 
 
 def train(fit: Fit) -> bool:
-    """Run the fit in a background thread until it ends; True if Ctrl-C ended it."""
-    fit.start()
+    """Run the fit in this thread until it ends; True if Ctrl-C ended it (the fit keeps what it learnt)."""
     try:
-        while fit.status in ("running", "paused"):
-            try:
-                fit.wait(timeout=0.2)
-            except TimeoutError:
-                pass
+        fit.run()
     except KeyboardInterrupt:                # Ctrl-C: stop early, keep what was learned
         return True
     except Exception:                        # the fit's own error: kept in fit.error, reported by outcome()
@@ -361,10 +356,7 @@ def train(fit: Fit) -> bool:
 
 
 def outcome(fit: Fit, bar: FitBar | None, interrupted: bool) -> tuple[str, str | None]:
-    """Let the fit stop; return ``(status, reason)``: finished, interrupted (Ctrl-C) or failed."""
-    fit.stop()
-    with contextlib.suppress(Exception):
-        fit.wait()
+    """Return ``(status, reason)`` of an ended fit: finished, interrupted (Ctrl-C) or failed."""
     if bar:
         bar.close()                          # the bar ends on its last count, also after an error
     if fit.error is not None:

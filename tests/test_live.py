@@ -46,33 +46,16 @@ class FakeFit:
         self.status, self.error, self.iteration = "idle", None, 0
         self.history = {k: [] for k in ("iteration", "loss", "psnr_clean", "psnr_clean_avg", "psnr_obs",
                                         "psnr_obs_avg", "seconds")}
-        self.snapshots, self.best, self.stop_iteration = [], None, None
+        self.snapshots, self.best, self.criterion_fired_at = [], None, None
         self.lock = threading.Lock()
         self._snapshot_at = set(snapshots) | {iterations}
-        self._callbacks, self._thread = [], None
+        self._callbacks = []
         self._stop, self._running = threading.Event(), threading.Event()
         self._running.set()
         self._out = np.zeros_like(self._clean)
 
     def add_callback(self, fn):
         self._callbacks.append(fn)
-
-    def start(self):
-        self.status = "running"
-        self._thread = threading.Thread(target=self._thread_main, daemon=True)
-        self._thread.start()
-        return self
-
-    def _thread_main(self):
-        try:
-            self.run()
-        except BaseException as err:
-            self.error = err
-
-    def run(self):
-        for _ in self.steps():
-            pass
-        return self.result
 
     def steps(self):
         self.status = "running"
@@ -127,15 +110,6 @@ class FakeFit:
     def stop(self):
         self._stop.set()
         self._running.set()
-
-    def wait(self, timeout=None):
-        if self._thread is not None:
-            self._thread.join(timeout)
-            if self._thread.is_alive():
-                raise TimeoutError("still running")
-        if self.error is not None:
-            raise self.error
-        return self.result
 
     def latest(self):
         with self.lock:

@@ -515,10 +515,7 @@ class LiveView:
         return self
 
     def _drive(self) -> None:
-        """Train every idle fit in this thread, one iteration of each in turn, until all end.
-
-        A fit already running elsewhere (``fit.start()`` in a script) is only watched.
-        """
+        """Train every idle fit in this thread, one iteration of each in turn, until all end."""
         steppers = [(fit, fit.steps()) for fit in self.fits if fit.status == "idle"]
         try:
             while steppers:
@@ -531,9 +528,6 @@ class LiveView:
         finally:
             for _, stepper in steppers:    # an error or an interrupt: the other fits stop too
                 stepper.close()
-        while any(f.status in ("running", "paused") for f in self.fits):
-            time.sleep(0.05)
-            self._after_iteration(None)
 
     def _wait_while_paused(self, fit) -> None:
         """Poll route: a paused fit would block the only thread that can hear Resume, so wait here."""
@@ -577,17 +571,19 @@ class LiveView:
         for fit in self.fits:
             fit.stop()
 
-    def wait(self, timeout: float | None = None):
+    def wait(self):
         """The result of the fit (a list for several fits); re-raises an error from a fit.
 
         Live fits train in the cell that made the view, so by the time a later cell calls
         ``wait()`` they have ended, and it returns at once. A fit that was never started
-        (``start=False`` and no click on Start) is trained now, in this cell. ``timeout``
-        only matters for a fit started in another thread (``fit.start()``).
+        (``start=False`` and no click on Start) is trained now, in this cell.
         """
         if not self._closed.is_set() and any(f.status == "idle" for f in self.fits):
             self.start()
-        results = [fit.wait(timeout) for fit in self.fits]
+        for fit in self.fits:
+            if fit.error is not None:
+                raise fit.error
+        results = [fit.result for fit in self.fits]
         return results[0] if len(results) == 1 else results
 
     def close(self, reason: str = "closed", stop_fits: bool = True) -> None:

@@ -132,7 +132,7 @@ class PsnrCurves:
             if best is not None and math.isfinite(best.psnr):
                 self.best.set_data([best.iteration], [best.psnr])
                 notes.append(f"best {best.psnr:.2f} dB @ {best.iteration}")
-        stop_it = getattr(fit, "stop_iteration", None)
+        stop_it = getattr(fit, "criterion_fired_at", None)
         self.stop.set_visible(bool(stop_it))
         if stop_it:
             self.stop.set_xdata([stop_it, stop_it])
@@ -161,7 +161,7 @@ class FitDashboard(LiveView):
     Parameters
     ----------
     fit : Fit
-        The fit to watch (idle, or already running).
+        The fit to watch; an idle one trains when the view starts.
     spectral : bool
         Also record and show the error per frequency band (a heat map).
     residual_gain : float
@@ -421,7 +421,7 @@ def watch(fit, *, spectral: bool = False, start: bool = True, headless: bool | N
     Parameters
     ----------
     fit : Fit
-        An idle fit (or one already running).
+        An idle fit.
     spectral : bool
         Add a heat map of the error per frequency band.
     start : bool

@@ -137,11 +137,11 @@ class ParameterPanel:
             self.dashboard.start()
         return self.dashboard
 
-    def wait(self, timeout: float | None = None):
-        """Wait for the current run (see :meth:`FitDashboard.wait`)."""
+    def wait(self):
+        """The current run's result (see :meth:`FitDashboard.wait`)."""
         if self.dashboard is None:
             raise RuntimeError("nothing runs yet: press Run (or call run()) first")
-        return self.dashboard.wait(timeout)
+        return self.dashboard.wait()
 
     def close(self, reason: str = "closed", stop_fits: bool = True) -> None:
         """Close the current dashboard (stops its fit)."""
