@@ -21,7 +21,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from dip_teach import images, live, operators
+from dip_teach import images, live, operators, progress
 from dip_teach.live import core
 
 ipywidgets = pytest.importorskip("ipywidgets")
@@ -364,7 +364,7 @@ def test_a_kernel_without_subshells_says_how_to_stop(monkeypatch):
     from dip_teach.live import clicks
 
     monkeypatch.setattr(clicks, "_FAILED", "this kernel has no subshells (ipykernel < 7)")
-    monkeypatch.setattr(core, "_kernel_shell", lambda: SimpleNamespace())
+    monkeypatch.setattr(core, "in_kernel", lambda: True)
     dash = live.watch(FakeFit(iterations=5), headless=False)
     assert "interrupt button" in dash.error.value and "ipykernel" in dash.error.value
     assert dash.fit.status == "finished"           # the fit itself trains all the same
@@ -468,7 +468,7 @@ def test_headless_detection_inside_a_kernel(monkeypatch):
     """JupyterLab sends metadata with each cell; nbval and nbconvert send none."""
     metadata = {}
     kernel = SimpleNamespace(get_parent=lambda: {"metadata": metadata, "header": {"msg_id": "x"}})
-    monkeypatch.setattr(core, "_kernel_shell", lambda: SimpleNamespace(kernel=kernel))
+    monkeypatch.setattr(progress, "kernel_shell", lambda: SimpleNamespace(kernel=kernel))
     monkeypatch.delenv(live.HEADLESS_ENV, raising=False)
     monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
     monkeypatch.delenv("PYTEST_CURRENT_TEST", raising=False)

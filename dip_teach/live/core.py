@@ -1,4 +1,4 @@
-"""What every live view shares: headless detection, PNG frames, training in the cell, the registry.
+"""What every live view shares: PNG frames, training in the cell, the registry.
 
 The rules that keep a notebook fast and responsive:
 
@@ -22,8 +22,6 @@ from __future__ import annotations
 import html
 import io
 import math
-import os
-import sys
 import threading
 import time
 import traceback
@@ -33,79 +31,16 @@ from PIL import Image
 
 from .. import images
 from ..files import write_atomically
+from ..progress import in_kernel, ipython_shell, is_headless, kernel_shell
 from . import clicks
-
-HEADLESS_ENV = "DIP_TEACH_HEADLESS"
 
 ENDED = ("finished", "stopped", "failed")
 
 
-# --------------------------------------------------------------- headless detection
-def headless_reason() -> tuple[bool, str]:
-    """Decide whether live widgets can be seen here; return ``(headless, why)``.
-
-    In order:
-
-    1. ``DIP_TEACH_HEADLESS=1`` (or ``0``) in the environment decides;
-    2. no Jupyter kernel (a plain script, terminal IPython): headless;
-    3. the running cell was sent by a notebook front end (JupyterLab and Notebook 7
-       attach metadata such as ``cellId`` to every execute request): live;
-    4. inside pytest (nbval): headless;
-    5. a kernel started by a Jupyter server (``JPY_SESSION_NAME``), or in Colab: live;
-    6. anything else (nbconvert, papermill and other batch runners send bare requests;
-       front ends we cannot recognise): headless, the mode that works everywhere.
-    """
-    env = os.environ.get(HEADLESS_ENV, "").strip().lower()
-    if env in ("1", "true", "yes"):
-        return True, f"${HEADLESS_ENV}={env}"
-    if env in ("0", "false", "no"):
-        return False, f"${HEADLESS_ENV}={env}"
-    shell = _kernel_shell()
-    if shell is None:
-        return True, "not running in a Jupyter kernel"
-    try:
-        metadata = shell.kernel.get_parent().get("metadata") or {}
-    except Exception:  # an older ipykernel without get_parent(): fall through to the other signs
-        metadata = {}
-    if metadata:
-        return False, "the cell was run from a notebook front end"
-    if "PYTEST_CURRENT_TEST" in os.environ:
-        return True, "running under pytest (nbval)"
-    if "JPY_SESSION_NAME" in os.environ:
-        return False, "kernel started by a Jupyter server"
-    if "google.colab" in sys.modules:
-        return False, "Colab front end"
-    # the safe default: a blocking run and a static figure work everywhere
-    return True, ("kernel run by a batch executor (nbconvert, papermill) or an unknown front end; "
-                  f"set {HEADLESS_ENV}=0 for live widgets")
-
-
-def is_headless(headless: bool | None = None) -> bool:
-    """``headless`` if given, else :func:`headless_reason`'s verdict."""
-    return bool(headless) if headless is not None else headless_reason()[0]
-
-
-def _kernel_shell():
-    """The IPython shell if we run inside a Jupyter kernel (ZMQ), else None."""
-    ipython = sys.modules.get("IPython")
-    if ipython is None:
-        return None
-    shell = ipython.get_ipython()
-    if shell is None or not hasattr(shell, "kernel"):
-        return None
-    return shell
-
-
-def in_ipython() -> bool:
-    """True inside any IPython (kernel or terminal), where ``display()`` shows something."""
-    ipython = sys.modules.get("IPython")
-    return ipython is not None and ipython.get_ipython() is not None
-
-
 def show(obj) -> None:
     """``IPython.display.display(obj)`` when IPython runs; nothing in a plain script."""
-    if in_ipython():
-        from IPython.display import display
+    if ipython_shell() is not None:
+        from IPython.display import display   # imported here: IPython is loaded only where it runs
         display(obj)
 
 
@@ -347,7 +282,7 @@ class LiveView:
         The fits this view watches (and starts, pauses and stops).
     headless : bool, optional
         Force (True) or forbid (False) the static mode; auto-detected when None
-        (see :func:`headless_reason`).
+        (see :func:`dip_teach.progress.headless_reason`).
     name : str, optional
         Registry key; default the view's kind. A new view with the same key closes the
         old one, so re-running a cell never leaves two fits running.
@@ -393,7 +328,7 @@ class LiveView:
             for button in (self.pause_btn, self.stop_btn):
                 button.tooltip = clicks.ROUTE_TEXT[self.click_route]
             why = clicks.why_not() if self.click_route == "none" else None
-            if why and _kernel_shell() is not None:
+            if why and in_kernel():
                 self._show_note(f"The buttons answer only once the cell has ended here ({why}); the kernel's "
                                 "interrupt button stops the fit and keeps its best result.")
             for fit in self.fits:
@@ -668,7 +603,7 @@ class LiveView:
 
     def display(self):
         """Show the view (widgets live, the static figure headless); returns self."""
-        if in_ipython():
+        if ipython_shell() is not None:
             self._ipython_display_()
         return self
 
@@ -685,7 +620,7 @@ class LiveView:
 
 def _parent_id():
     """Message id of the request being executed (to avoid showing a view twice in one cell)."""
-    shell = _kernel_shell()
+    shell = kernel_shell()
     if shell is None:
         return None
     try:

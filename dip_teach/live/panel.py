@@ -14,7 +14,8 @@ import threading
 
 from .. import images, settings
 from . import clicks
-from .core import _register, _unregister, error_html, is_headless, note_html, show
+from ..progress import is_headless
+from .core import _register, _unregister, error_html, note_html, show
 from .dashboard import FitDashboard
 
 
