@@ -19,6 +19,7 @@ work. Read :func:`dip_loop` first; it is the whole algorithm:
 :class:`Fit` runs that loop and keeps the books: history, snapshots, best-so-far,
 recovery from divergence, and pause, resume and stop from any thread, so a notebook's
 buttons can steer a fit that trains in the cell (see :mod:`dip_teach.live`).
+:class:`FitLike` is what the live views need of a fit.
 
 Example
 -------
@@ -39,7 +40,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field, asdict
-from typing import Callable, Iterator, NamedTuple
+from typing import Callable, Iterator, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 import torch
@@ -259,6 +260,53 @@ def dip_loop(net, z, operator, observation, optimizer, *, reg_noise_std: float =
         else:
             averaged = averaged.mul(ema).add_(out, alpha=1 - ema)
         yield Step(out, averaged, value, updated=True)
+
+
+# ------------------------------------------------------------------ the contract
+@runtime_checkable
+class FitLike(Protocol):
+    """What a live view (:mod:`dip_teach.live`) and :func:`dip_teach.spectral.track` need of a fit.
+
+    :class:`Fit` is one; a test's fake fit is another. ``status`` is one of ``"idle"``,
+    ``"running"``, ``"paused"``, ``"stopped"``, ``"finished"``, ``"failed"`` (then
+    ``error`` holds the exception). ``history`` maps each key of :data:`HISTORY_KEYS` to
+    a list; ``snapshots`` and ``best`` hold :class:`Snapshot` and :class:`Best` (or
+    objects with the same fields).
+    """
+
+    config: FitConfig
+    operator: object
+    observation: torch.Tensor
+    clean: torch.Tensor | None
+    status: str
+    error: BaseException | None
+    iteration: int
+    history: dict[str, list]
+    snapshots: list
+    best: Best | None
+    criterion_fired_at: int | None
+
+    @property
+    def output_size(self) -> tuple[int, int]: ...
+
+    @property
+    def result(self) -> FitResult | None: ...
+
+    def add_callback(self, fn: Callable[[FitLike], None]) -> None: ...
+
+    def steps(self) -> Iterator[int]: ...
+
+    def pause(self) -> None: ...
+
+    def resume(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def latest(self) -> np.ndarray | None: ...
+
+    def latest_averaged(self) -> np.ndarray | None: ...
+
+    def get_history(self) -> dict[str, list]: ...
 
 
 # ------------------------------------------------------------------------ the fit

@@ -61,6 +61,7 @@ class _FitLike:
         self.target = target
         self.observation = images.to_tensor(target)
         self.clean = None
+        self.output_size = target.shape[:2]
         self.config = type("C", (), {"iterations": iterations})()
         self.iteration = 0
         self.callbacks = []

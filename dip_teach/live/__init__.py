@@ -31,7 +31,8 @@ Without a front end (nbval, nbconvert, a plain script) the same calls run to the
 and leave a static matplotlib figure; see :func:`headless_reason` for how that is
 decided and ``DIP_TEACH_HEADLESS=1`` / ``0`` to force it.
 
-The widgets only observe: a fit knows nothing about them (:mod:`dip_teach.fit`).
+The widgets only observe: a fit knows nothing about them (:mod:`dip_teach.fit`). What
+they need of a fit is :class:`dip_teach.fit.FitLike`.
 """
 from ..progress import HEADLESS_ENV, headless_reason, is_headless
 from .core import LiveView, active, close_all
