@@ -292,10 +292,14 @@ class Fit(FitControl):
         The clean image, for PSNR curves and the oracle (experiments only).
     config : FitConfig, optional
         Settings; defaults follow the run mode.
+    prior : callable, optional
+        An explicit prior term ``prior(output) -> tensor`` added to the data term in every
+        training step (e.g. :class:`dip_teach.red.Pull`); none by default, as in the paper.
     """
 
-    def __init__(self, operator, observation, clean=None, config: FitConfig | None = None):
+    def __init__(self, operator, observation, clean=None, config: FitConfig | None = None, prior=None):
         super().__init__()
+        self.prior = prior
         self.config = (config or FitConfig()).resolved()
         c = self.config
         self.device = torch.device(c.device)
@@ -375,6 +379,8 @@ class Fit(FitControl):
         out = self.net(z)
         # 3. the data term: how far A(image) is from the observation (no prior term!)
         loss = self.operator.loss(out, self.observation)
+        if self.prior is not None:               # an explicit prior, when one is given (notebook 10)
+            loss = loss + self.prior(out)
         loss_value = loss.item()
         if not self._healthy(loss_value):
             return out.detach(), loss_value          # caller restores the last good state
