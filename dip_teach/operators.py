@@ -109,6 +109,8 @@ class Denoising(Operator):
     """
 
     name = "denoise"
+    #: The paper's iteration budget for this task at full scale (``settings.iterations`` scales it).
+    paper_iterations = 3000
 
     def __init__(self, sigma: float = 25.0, clip: bool = True):
         super().__init__()
@@ -146,6 +148,7 @@ class Inpainting(Operator):
     """
 
     name = "inpaint"
+    paper_iterations = 5000
 
     def __init__(self, mask):
         super().__init__()
@@ -225,6 +228,7 @@ class Downsampling(Operator):
     """
 
     name = "superres"
+    paper_iterations = 2000
 
     def __init__(self, factor: int = 4):
         if int(factor) != factor or factor < 2:
@@ -336,6 +340,11 @@ class JPEG(Operator):
 
     def __repr__(self) -> str:
         return f"JPEG(quality={self.quality})"
+
+
+#: The paper's three restoration tasks by name, as the command line and the workshop app offer them;
+#: each class's ``paper_iterations`` is the task's budget at full scale.
+TASKS: dict[str, type[Operator]] = {op.name: op for op in (Denoising, Inpainting, Downsampling)}
 
 
 def check_output_size(hw: tuple[int, int], what: str,

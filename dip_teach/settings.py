@@ -31,6 +31,8 @@ from dataclasses import dataclass, asdict
 from pathlib import Path
 
 import numpy as np
+import PIL
+import skimage
 import torch
 
 MODE_ENV = "DIP_TEACH_MODE"
@@ -303,9 +305,6 @@ def configure_threads(n: int | None = None) -> int:
 
 def report() -> dict:
     """Everything notebook 00 shows about this machine: device, mode, versions, threads."""
-    import PIL
-    import skimage
-
     device = get_device()
     mode = get_mode()
     info = {

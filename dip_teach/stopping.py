@@ -35,6 +35,9 @@ from typing import Callable, Mapping, Sequence
 
 import torch
 
+from . import settings
+from .tables import markdown_table
+
 
 class ESWMV:
     """Early stopping by windowed moving variance (ES-WMV, Wang et al. 2021).
@@ -55,8 +58,6 @@ class ESWMV:
     """
 
     def __init__(self, window: int | None = None, patience: int | None = None):
-        from . import settings
-
         self.window = int(window) if window is not None else settings.iterations(100)
         self.patience = int(patience) if patience is not None else settings.iterations(1000)
         if self.window < 2 or self.patience < 1:
@@ -207,11 +208,8 @@ class ComparisonTable(list):
     columns = ("criterion", "iteration", "psnr", "iterations_from_oracle", "db_below_oracle")
 
     def __str__(self) -> str:
-        lines = ["| " + " | ".join(self.columns) + " |", "|" + "---|" * len(self.columns)]
-        for row in self:
-            cells = [f"{row[c]:.2f}" if isinstance(row[c], float) else str(row[c]) for c in self.columns]
-            lines.append("| " + " | ".join(cells) + " |")
-        return "\n".join(lines)
+        return markdown_table(self.columns, [[f"{row[c]:.2f}" if isinstance(row[c], float) else row[c]
+                                              for c in self.columns] for row in self])
 
     def _repr_markdown_(self) -> str:
         return str(self)

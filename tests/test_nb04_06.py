@@ -1,4 +1,7 @@
 """The helpers of notebooks 04-06: the pixel-MLP control, the architecture table, baselines, ES-WMV replay."""
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -139,8 +142,10 @@ def test_baselines_refuse_mismatched_images():
         baselines.compare(np.zeros((32, 32, 3)), np.zeros((64, 64, 3)))
 
 
-def test_bm3d_note_says_why():
-    assert "non-commercial" in baselines.BM3D_NOTE
+def test_notebook_04_says_why_bm3d_is_left_out():
+    nb = json.loads((Path(__file__).resolve().parent.parent / "notebooks" / "04_deep_image_prior.ipynb").read_text())
+    prose = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"]
+    assert any("BM3D is not in this table" in p and "non-commercial" in p for p in prose)
 
 
 # ------------------------------------------------------------------ ES-WMV replay
