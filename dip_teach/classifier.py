@@ -29,8 +29,8 @@ themselves; ``features(x, layer)`` returns the activations after a named layer a
 Example
 -------
 >>> from dip_teach import classifier
->>> clf = classifier.load(download=False)          # doctest: +SKIP
->>> clf.source, clf.layers                          # doctest: +SKIP
+>>> clf = classifier.load("offline", log=lambda line: None)    # AlexNet first by default
+>>> clf.source, clf.layers
 ('offline', ('conv1', 'conv2', 'conv3', 'conv4', 'conv5'))
 """
 from __future__ import annotations

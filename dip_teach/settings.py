@@ -6,9 +6,11 @@ numbers per mode; they declare a budget at *full* (paper) scale and let the mode
 scale it::
 
     >>> from dip_teach import settings
-    >>> settings.set_mode("test")
+    >>> settings.set_mode("test").name
+    'test'
     >>> settings.iterations(3000)       # the paper's budget, scaled for the test mode
     180
+    >>> settings.set_mode(None)         # back to $DIP_TEACH_MODE (or the device's default)
 
 Three modes exist (the table is :data:`MODES`; the README explains when to use each):
 

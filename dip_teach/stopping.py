@@ -22,11 +22,15 @@ for the price of one fit).
 
 Example
 -------
+>>> import torch
 >>> crit = ESWMV(window=20, patience=50)
->>> for it, image in enumerate(outputs, 1):        # doctest: +SKIP
+>>> # made-up outputs: they settle until iteration 100, then start to flicker (as when noise is fitted)
+>>> outputs = [torch.full((1, 3, 8, 8), 1 / t + 0.02 * (t > 100) * (t % 2)) for t in range(1, 401)]
+>>> for it, image in enumerate(outputs, 1):
 ...     if crit.update(it, image):
 ...         break
->>> crit.best_iteration                            # doctest: +SKIP
+>>> crit.best_iteration, crit.fired_at             # the last quiet window; 50 iterations later it fires
+(100, 150)
 """
 from __future__ import annotations
 
