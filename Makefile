@@ -29,12 +29,18 @@ ROOTFLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 lab: $(STAMP)
 	$(BIN)/jupyter lab $(ROOTFLAG) $(LABFLAGS) --notebook-dir=. notebooks/00_welcome.ipynb
 
-## test: unit tests + every notebook under nbval, in the fast `test` run mode
-test: $(STAMP)
-	DIP_TEACH_MODE=$(MODE) $(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env -p no:cacheprovider
+# The package's docstring examples run as tests (python -m dip_teach is the CLI, not a module to import)
+DOCTESTS := dip_teach --doctest-modules --ignore=dip_teach/__main__.py
+# The fast tier: no fresh install, no notebook or kernel run, no browser, nothing slow (markers in pyproject.toml)
+FAST := not slow and not browser and not network and not notebook
 
+## test: every test (unit, docstring examples, slow, browser) + every notebook under nbval, in the `test` run mode
+test: $(STAMP)
+	DIP_TEACH_MODE=$(MODE) $(BIN)/python -m pytest tests notebooks $(DOCTESTS) --nbval-lax --nbval-current-env -p no:cacheprovider
+
+## unit: the fast tier (a few minutes): unit tests and docstring examples
 unit: $(STAMP)
-	DIP_TEACH_MODE=test $(BIN)/python -m pytest tests -p no:cacheprovider
+	DIP_TEACH_MODE=test $(BIN)/python -m pytest tests $(DOCTESTS) -m "$(FAST)" -p no:cacheprovider
 
 notebooks: $(STAMP)
 	DIP_TEACH_MODE=$(MODE) $(BIN)/python -m pytest notebooks --nbval-lax --nbval-current-env -p no:cacheprovider

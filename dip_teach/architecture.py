@@ -23,6 +23,7 @@ import torch
 import torch.nn as nn
 
 from . import nets
+from .tables import markdown_table
 
 
 class SummaryTable(list):
@@ -39,13 +40,10 @@ class SummaryTable(list):
         return sum(r["MMAC"] for r in self) / 1000
 
     def __str__(self) -> str:
-        lines = ["| " + " | ".join(self.columns) + " |", "|" + "---:|" * len(self.columns)]
-        for r in self:
-            cells = [f"{r[c]:,}" if c == "parameters" else f"{r[c]:,.1f}" if c == "MMAC" else str(r[c])
-                     for c in self.columns]
-            lines.append("| " + " | ".join(cells) + " |")
-        lines.append(f"| **total** | | | | | **{self.total_parameters:,}** | **{1000 * self.total_gmac:,.1f}** |")
-        return "\n".join(lines)
+        rows = [[f"{r[c]:,}" if c == "parameters" else f"{r[c]:,.1f}" if c == "MMAC" else r[c] for c in self.columns]
+                for r in self]
+        rows.append(["**total**", "", "", "", "", f"**{self.total_parameters:,}**", f"**{1000 * self.total_gmac:,.1f}**"])
+        return markdown_table(self.columns, rows, align="r" * len(self.columns))
 
     def _repr_markdown_(self) -> str:
         return str(self)

@@ -39,6 +39,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from matplotlib.figure import Figure
+from PIL import Image, ImageDraw
 
 from . import files, images, nets, operators, settings
 from .fit import Fit, FitConfig
@@ -47,8 +49,6 @@ from .images import ImageError
 from .metrics import psnr
 
 OUTPUT_FILES = ("report.json", "result.png", "observation.png", "curve.png", "fit.gif")
-#: The paper's iteration budgets per task (scaled by the run mode).
-FULL_BUDGET = {"denoise": 3000, "inpaint": 5000, "superres": 2000}
 #: The option that replaces IMAGE when there is no ground truth, per task.
 TRUTHLESS = {"denoise": "noisy", "inpaint": "observed", "superres": "lowres"}
 
@@ -69,7 +69,7 @@ class FitFailed(Exception):
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m dip_teach",
                                      description="Restore one image with the Deep Image Prior.")
-    sub = parser.add_subparsers(dest="task", required=True, metavar="{denoise,inpaint,superres}")
+    sub = parser.add_subparsers(dest="task", required=True, metavar="{" + ",".join(operators.TASKS) + "}")
 
     def common(p: argparse.ArgumentParser, truthless: str, truthless_help: str) -> None:
         p.add_argument("image", nargs="?", help="clean image (path or course image name); it gets corrupted")
@@ -267,12 +267,9 @@ def write_report(out: Path, fit: Fit, args, psnr_input: float | None, extra: dic
 
 def save_curve(path: Path, fit: Fit, psnr_input: float | None, overwrite: bool = False) -> None:
     """PSNR curves with the best point and the blind stopping point marked."""
-    import matplotlib
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
     h, r = fit.get_history(), fit.result
-    fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
+    fig = Figure(figsize=(7, 4), dpi=100)         # no pyplot: no GUI backend, nothing to close
+    ax = fig.subplots()
     its = h["iteration"]
     if fit.clean is not None:
         ax.plot(its, h["psnr_clean"], lw=0.8, alpha=0.6, label="output vs clean")
@@ -293,16 +290,11 @@ def save_curve(path: Path, fit: Fit, psnr_input: float | None, overwrite: bool =
     ax.legend(fontsize=8)
     ax.set_title(f"DIP {fit.operator!r}: {r.iterations} iterations, {r.seconds:.0f} s")
     fig.tight_layout()
-    try:
-        files.write_atomically(path, fig.savefig, overwrite)
-    finally:
-        plt.close(fig)
+    files.write_atomically(path, fig.savefig, overwrite)
 
 
 def save_gif(path: Path, fit: Fit, min_side: int = 256, overwrite: bool = False) -> None:
     """The log-spaced snapshots as an animation: structure first, noise later."""
-    from PIL import Image, ImageDraw
-
     frames = []
     for snap in fit.snapshots:
         img = Image.fromarray(images.to_uint8(snap.image))
@@ -377,7 +369,7 @@ def run(args) -> dict:
     if psnr_input is None and clean is not None:
         psnr_input = psnr(y, clean)         # the observation itself (noisy, or with holes)
     config = FitConfig(net=args.net, lr=args.lr, seed=args.seed,
-                       iterations=args.iterations or settings.iterations(FULL_BUDGET[args.task]),
+                       iterations=args.iterations or settings.iterations(operators.TASKS[args.task].paper_iterations),
                        snapshots=max(settings.get_mode().snapshots, 24))
     fit = Fit(op, y, clean=clean, config=config)
     bar = None if args.quiet else FitBar(fit.config.iterations)

@@ -227,14 +227,16 @@ class Step(NamedTuple):
 
 def dip_loop(net, z, operator, observation, optimizer, *, reg_noise_std: float = 1 / 30, ema: float = 0.99,
              noise: torch.Generator | None = None, averaged: torch.Tensor | None = None,
-             healthy: Callable[[float], bool] = math.isfinite) -> Iterator[Step]:
+             healthy: Callable[[float], bool] = math.isfinite,
+             prior: Callable[[torch.Tensor], torch.Tensor] | None = None) -> Iterator[Step]:
     """The Deep Image Prior: fit the weights of ``net`` so that ``operator(net(z))`` matches ``observation``.
 
     A generator: every ``next()`` is one iteration, and it never ends by itself (the
     caller decides how many iterations: ``itertools.islice(dip_loop(...), 1000)``).
     ``noise`` seeds the input noise; ``averaged`` continues an earlier average; a loss
     that ``healthy`` rejects (NaN, or a sudden jump) moves nothing, and the caller
-    restores a good state (:class:`Fit` does).
+    restores a good state (:class:`Fit` does). ``prior(output)``, when given, is added to
+    the data term (the paper has none; notebook 10's DeepRED has one).
     """
     while True:
         # 1. perturb the fixed input: a little noise on z each step regularises the fit
@@ -243,8 +245,10 @@ def dip_loop(net, z, operator, observation, optimizer, *, reg_noise_std: float =
             z_in = z + reg_noise_std * torch.randn(z.shape, generator=noise, device=z.device)
         # 2. the generator's current image
         out = net(z_in)
-        # 3. the data term: how far A(image) is from the observation (no prior term!)
+        # 3. the data term: how far A(image) is from the observation (no prior term in the paper)
         loss = operator.loss(out, observation)
+        if prior is not None:
+            loss = loss + prior(out)
         value = loss.item()
         if not healthy(value):
             yield Step(out.detach(), averaged, value, updated=False)
@@ -323,12 +327,17 @@ class Fit:
         The clean image, for PSNR curves and the oracle (experiments only).
     config : FitConfig, optional
         Settings; defaults follow the run mode.
+    prior : callable, optional
+        An explicit prior term ``prior(output) -> tensor`` added to the data term in every
+        training step (e.g. :class:`dip_teach.red.Pull`); none by default, as in the paper.
 
     The fit trains in the thread that calls :meth:`run` (or :meth:`steps`); :meth:`pause`,
     :meth:`resume` and :meth:`stop` may be called from any thread (a live view's buttons).
     """
 
-    def __init__(self, operator, observation, clean=None, config: FitConfig | None = None):
+    def __init__(self, operator, observation, clean=None, config: FitConfig | None = None,
+                 prior: Callable[[torch.Tensor], torch.Tensor] | None = None):
+        self.prior = prior
         self.config = (config or FitConfig()).resolved()
         c = self.config
         self.device = torch.device(c.device)
@@ -487,7 +496,7 @@ class Fit:
             self._save_good_state()
         loop = dip_loop(self.net, self.z, self.operator, self.observation, self.optimizer,
                         reg_noise_std=c.reg_noise_std, ema=c.ema, noise=self._noise_gen, averaged=self._avg,
-                        healthy=self._healthy)
+                        healthy=self._healthy, prior=self.prior)
         failures = 0
         try:
             while self.iteration < c.iterations:

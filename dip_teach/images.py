@@ -30,6 +30,7 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
+from . import settings
 from .files import refuse_existing, write_atomically
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -372,8 +373,6 @@ def prepare(img: np.ndarray, size: int | None = None, max_size: int | None = Non
       (32 px is enough for the learned denoiser and the handcrafted priors; the 5-scale
       generator networks need 64, which :class:`dip_teach.fit.Fit` checks.)
     """
-    from . import settings
-
     img = as_image(img)
     h, w = img.shape[:2]
     if min(h, w) < MIN_SIDE:
@@ -495,7 +494,20 @@ def load(name_or_path: str | Path, size: int | None = None, grey: bool = False) 
     by_name = {e.name: e for e in catalogue()}
     key = str(name_or_path)
     path = by_name[key].path if key in by_name else Path(name_or_path)
-    from . import settings
-
     max_size = settings.get_mode().max_image_size if size is None else None
     return prepare(load_image(path, grey=grey, size=size, max_size=max_size), size=size)
+
+
+def training_images(names: list[str] | None = None) -> list[torch.Tensor]:
+    """The training set: images of the ``train`` split as ``(C, H, W)`` tensors, 3 channels.
+
+    Whole images at their stored size (cropped to multiples of 32) whatever the run mode:
+    the training set of the learned denoiser (notebook 03) and of the offline classifier
+    (notebook 09) is fixed. ``names`` picks catalogue names or file paths instead.
+    """
+    names = catalogue_names("train") if names is None else names
+    if not names:
+        raise FileNotFoundError("no training images: data/catalog.json lists no 'train' split; "
+                                "run python scripts/make_data.py")
+    by_name = {e.name: e.path for e in catalogue()}
+    return [to_tensor(crop_to_multiple(load_image(by_name.get(n, n))))[0] for n in names]

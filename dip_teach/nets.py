@@ -48,6 +48,8 @@ from dataclasses import dataclass, replace
 import torch
 import torch.nn as nn
 
+from . import settings
+
 
 @dataclass(frozen=True)
 class NetConfig:
@@ -178,7 +180,6 @@ def get_config(preset: str | NetConfig | None = None) -> NetConfig:
     if isinstance(preset, NetConfig):
         return preset
     if preset is None:
-        from . import settings
         preset = settings.get_mode().net
     if preset not in PRESETS:
         raise ValueError(f"unknown network preset {preset!r}; choose one of {', '.join(PRESETS)} "

@@ -22,12 +22,15 @@ from .fit import Fit, FitConfig
 from .live.core import show
 from .live.panel import STYLE, ParameterPanel
 
-#: task -> (label of its knob, options of the knob, default, the paper's iteration budget)
-TASKS = {
-    "denoise": ("noise sigma", [5, 10, 15, 25, 35, 50, 75], 25, 3000),
-    "inpaint": ("% missing", [10, 30, 50, 70, 90], 50, 5000),
-    "superres": ("zoom factor", [2, 4, 8], 4, 2000),
+#: task -> (label of its knob, options of the knob, default)
+KNOBS = {
+    "denoise": ("noise sigma", [5, 10, 15, 25, 35, 50, 75], 25),
+    "inpaint": ("% missing", [10, 30, 50, 70, 90], 50),
+    "superres": ("zoom factor", [2, 4, 8], 4),
 }
+#: task -> (label of its knob, options of the knob, default, the paper's iteration budget from
+#: :data:`dip_teach.operators.TASKS`), for the panel below
+TASKS = {task: (*knob, operators.TASKS[task].paper_iterations) for task, knob in KNOBS.items()}
 
 
 #: The most iterations one run may ask for, at full scale (4x the paper's longest budget).

@@ -66,7 +66,7 @@ def test_fit_bar_closes_on_an_error(problem, capsys):
 
 
 def test_training_bar_shows_steps_and_psnr_and_keeps_log_lines_whole(capsys):
-    pool = denoiser.training_images()[:1]
+    pool = images.training_images()[:1]
     pairs = denoiser.test_set(25, size=32, names=["coffee"])
 
     def train(**kw):
