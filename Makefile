@@ -31,15 +31,20 @@ ROOTFLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 lab: $(STAMP)
 	$(BIN)/jupyter lab $(ROOTFLAG) $(LABFLAGS) --notebook-dir=. notebooks/00_welcome.ipynb
 
-## test: unit tests + every notebook under nbval, in the fast `test` run mode
-# (the grading test runs nbgrader from its own environment, .venv-grade, built here on first use;
-#  the real JupyterHub test needs the Hub's own environment: `make test-hub`)
-test: $(STAMP) $(GRADE_VENV)/.installed
-	DIP_TEACH_MODE=$(MODE) $(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env -m "not hub" -p no:cacheprovider
+# The package's docstring examples run as tests (python -m dip_teach is the CLI, not a module to import)
+DOCTESTS := dip_teach --doctest-modules --ignore=dip_teach/__main__.py
+# The fast tier: no fresh install, no notebook or kernel run, no browser, nothing slow (markers in pyproject.toml)
+FAST := not slow and not browser and not network and not notebook and not hub
 
-## unit: the tests without the slow ones (marked `slow`: nbgrader's autograding of whole notebooks)
+## test: every test (unit, docstring examples, slow, browser, nbgrader) + every notebook under nbval, in the `test` run mode
+# (the grading test runs nbgrader from its own environment, .venv-grade, built here on first use;
+#  the real JupyterHub test needs the Hub's own environment: `make test-hub`, which .ci/run calls)
+test: $(STAMP) $(GRADE_VENV)/.installed
+	DIP_TEACH_MODE=$(MODE) $(BIN)/python -m pytest tests notebooks $(DOCTESTS) --nbval-lax --nbval-current-env -m "not hub" -p no:cacheprovider
+
+## unit: the fast tier (a few minutes): unit tests and docstring examples
 unit: $(STAMP)
-	DIP_TEACH_MODE=test $(BIN)/python -m pytest tests -m "not slow and not hub" -p no:cacheprovider
+	DIP_TEACH_MODE=test $(BIN)/python -m pytest tests $(DOCTESTS) -m "$(FAST)" -p no:cacheprovider
 
 notebooks: $(STAMP)
 	DIP_TEACH_MODE=$(MODE) $(BIN)/python -m pytest notebooks --nbval-lax --nbval-current-env -p no:cacheprovider

@@ -39,7 +39,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dip_teach import images, nets, operators, settings  # noqa: E402
-from dip_teach.fit import Fit, FitConfig  # noqa: E402
+from dip_teach.fit import Fit, FitConfig, dip_loop  # noqa: E402
 from dip_teach.metrics import psnr  # noqa: E402
 from dip_teach.progress import log_line, new_bar  # noqa: E402
 
@@ -63,10 +63,13 @@ def step_seconds(config: nets.NetConfig, size: int, steps: int = 8, channels_las
     x = images.load("coffee", size=size)
     fit = Fit(operators.Denoising(25), operators.Denoising(25).corrupt(x, seed=0),
               config=FitConfig(net=config, iterations=steps + 2, stopping=None, channels_last=channels_last))
+    c = fit.config
+    loop = dip_loop(fit.net, fit.z, fit.operator, fit.observation, fit.optimizer, reg_noise_std=c.reg_noise_std,
+                    ema=c.ema)
     times = []
     for i in range(steps + 2):
         t = time.perf_counter()
-        fit.step()
+        next(loop)
         if i >= 2:
             times.append(time.perf_counter() - t)
     return statistics.median(times)
@@ -101,7 +104,7 @@ def run_fit(preset: str, image: str, size: int, iterations: int, seed: int = 0, 
             "gflops": 3 * 2 * macs / (r.seconds / r.iterations) / 1e9,
             "raw_best": h["psnr_clean"][i_raw], "raw_iter": i_raw + 1,
             "avg_best": h["psnr_clean_avg"][i_avg], "avg_iter": i_avg + 1, "avg_seconds": h["seconds"][i_avg],
-            "stopped_iter": r.iter_stopped, "stopped_psnr": r.psnr_stopped,
+            "stopped_iter": r.iter_picked, "stopped_psnr": r.psnr_picked,
             "peak_inside": (r.iterations - i_avg - 1 >= patience if patience > 0
                             else i_avg + 1 < 0.95 * r.iterations), "iterations": r.iterations}
 

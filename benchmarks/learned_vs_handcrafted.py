@@ -15,7 +15,7 @@ import time
 
 import torch
 
-from dip_teach import denoiser
+from dip_teach import baselines, denoiser
 from dip_teach.progress import log_line, new_bar
 
 
@@ -35,9 +35,9 @@ def main() -> None:
     print(f"| images | sigma | noisy | TV (oracle weight) | NLM | {label} | lead over the best handcrafted |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for sigma in new_bar(args.sigmas, desc="noise levels", unit="sigma"):     # the bar goes to stderr
-        rows = denoiser.compare(net, sigma, size=args.size, label=label)
-        for group, names in (("4 photos", denoiser.PHOTOS), ("cartoon+texture", denoiser.DRAWN)):
-            m = denoiser.mean_over(rows, names)
+        rows = baselines.compare_denoiser(net, sigma, size=args.size, label=label)
+        for group, names in (("4 photos", baselines.PHOTOS), ("cartoon+texture", baselines.DRAWN)):
+            m = baselines.mean_over(rows, names)
             lead = m[label] - max(m["TV"], m["NLM"])
             log_line(print, f"| {group} | {sigma:g} | {m['noisy']:.2f} | {m['TV']:.2f} | {m['NLM']:.2f} "
                             f"| {m[label]:.2f} | {lead:+.2f} |")

@@ -52,8 +52,8 @@ def timed(args, how: str) -> dict:
     cpu = time.process_time() - cpu0
     row = {"how": how, "wall": wall, "train": train, "setup": setup, "it/s": fit.iteration / train}
     if dash is not None:
-        row.update(frames=dash.frames.frames, frame_s=dash.frames.seconds, curves=dash.curves.frames,
-                   curve_s=dash.curves.seconds, fps=dash.frames.frames / wall,
+        row.update(frames=dash.image_throttle.frames, frame_s=dash.image_throttle.seconds, curves=dash.curve_throttle.frames,
+                   curve_s=dash.curve_throttle.seconds, fps=dash.image_throttle.frames / wall,
                    cpu_share=dash.render_cpu / cpu)   # drawing's share of all CPU time the process used
         dash.close()
     return row

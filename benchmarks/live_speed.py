@@ -61,8 +61,8 @@ print(settings.format_report())"""
 HEADLESS_FIT = """t0 = time.time(); h = make({n}); h.run(); record(kind="dashboard", how="headless", rate=rate(h), t0=t0, t1=time.time())"""
 LIVE_FIT = """\
 t0 = time.time(); d = live.watch(make({n}), name="speed")
-record(kind="dashboard", how="live", rate=rate(d.fit), display=(d.frames.seconds + d.curves.seconds) / d.fit.seconds,
-       frames=d.frames.frames, t0=t0, t1=time.time())"""
+record(kind="dashboard", how="live", rate=rate(d.fit), display=(d.image_throttle.seconds + d.curve_throttle.seconds) / d.fit.seconds,
+       frames=d.image_throttle.frames, t0=t0, t1=time.time())"""
 HEADLESS_RACE = """t0 = time.time(); r = live.race("coffee", iterations={m}, headless=True, name="race-h"); record(kind="race", how="headless", rate=rate(r.fits[0]), t0=t0, t1=time.time())"""
 LIVE_RACE = """t0 = time.time(); r = live.race("coffee", iterations={m}, name="race-live"); record(kind="race", how="live", rate=rate(r.fits[0]), t0=t0, t1=time.time())"""
 STOP_FIT = """\

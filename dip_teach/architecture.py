@@ -23,6 +23,7 @@ import torch
 import torch.nn as nn
 
 from . import nets
+from .tables import markdown_table
 
 
 class SummaryTable(list):
@@ -39,13 +40,10 @@ class SummaryTable(list):
         return sum(r["MMAC"] for r in self) / 1000
 
     def __str__(self) -> str:
-        lines = ["| " + " | ".join(self.columns) + " |", "|" + "---:|" * len(self.columns)]
-        for r in self:
-            cells = [f"{r[c]:,}" if c == "parameters" else f"{r[c]:,.1f}" if c == "MMAC" else str(r[c])
-                     for c in self.columns]
-            lines.append("| " + " | ".join(cells) + " |")
-        lines.append(f"| **total** | | | | | **{self.total_parameters:,}** | **{1000 * self.total_gmac:,.1f}** |")
-        return "\n".join(lines)
+        rows = [[f"{r[c]:,}" if c == "parameters" else f"{r[c]:,.1f}" if c == "MMAC" else r[c] for c in self.columns]
+                for r in self]
+        rows.append(["**total**", "", "", "", "", f"**{self.total_parameters:,}**", f"**{1000 * self.total_gmac:,.1f}**"])
+        return markdown_table(self.columns, rows, align="r" * len(self.columns))
 
     def _repr_markdown_(self) -> str:
         return str(self)
@@ -101,19 +99,8 @@ def summary(preset: str | nets.NetConfig | None = None, size: int = 256, in_chan
             if isinstance(m, nn.Conv2d):
                 owner[id(m)] = i
     macs = [0] * (len(scales) + 1)                 # last slot: the head
-
-    def hook(module: nn.Conv2d, inputs, output):
-        k = module.kernel_size[0] * module.kernel_size[1]
-        macs[owner.get(id(module), len(scales))] += output.numel() * (module.in_channels // module.groups) * k
-
-    handles = [m.register_forward_hook(hook) for m in net.modules() if isinstance(m, nn.Conv2d)]
-    try:
-        net.eval()
-        with torch.inference_mode():
-            net(torch.zeros(1, in_channels, size, size))
-    finally:
-        for h in handles:
-            h.remove()
+    for conv, n in nets.conv_macs(net, torch.zeros(1, in_channels, size, size)).items():
+        macs[owner.get(id(conv), len(scales))] += n
 
     table = SummaryTable()
     for i, scale in enumerate(scales):

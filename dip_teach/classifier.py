@@ -29,8 +29,8 @@ themselves; ``features(x, layer)`` returns the activations after a named layer a
 Example
 -------
 >>> from dip_teach import classifier
->>> clf = classifier.load(download=False)          # doctest: +SKIP
->>> clf.source, clf.layers                          # doctest: +SKIP
+>>> clf = classifier.load("offline", log=lambda line: None)    # AlexNet first by default
+>>> clf.source, clf.layers
 ('offline', ('conv1', 'conv2', 'conv3', 'conv4', 'conv5'))
 """
 from __future__ import annotations
@@ -49,7 +49,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from . import files, images
+from . import files, images, settings
 
 #: The torchvision AlexNet weights (ImageNet, top-1 56.5%); the 8 hex digits are the start of their SHA-256.
 ALEXNET_URL = "https://download.pytorch.org/models/alexnet-owt-7be5be79.pth"
@@ -287,8 +287,6 @@ def load(prefer: str = "alexnet", download: bool | None = None, url: str = ALEXN
     log : callable
         Gets the one line saying which path was taken and why.
     """
-    from . import settings
-
     if prefer not in ("alexnet", "offline"):
         raise ValueError(f"prefer must be 'alexnet' or 'offline', got {prefer!r}")
     if download is None:
@@ -310,10 +308,8 @@ def load(prefer: str = "alexnet", download: bool | None = None, url: str = ALEXN
 # ----------------------------------------------------------------------- training
 def texture_pool(names: list[str] | None = None) -> tuple[list[str], list[torch.Tensor]]:
     """The offline classifier's data: the ``train`` images of ``data/`` as ``(3, H, W)`` tensors."""
-    from .denoiser import training_images
-
     names = images.catalogue_names("train") if names is None else names
-    return names, training_images(names)     # whole images, whatever the run mode
+    return names, images.training_images(names)     # whole images, whatever the run mode
 
 
 def sample_batch(pool: list[torch.Tensor], batch: int, size: int, generator: torch.Generator,

@@ -39,6 +39,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from matplotlib.figure import Figure
+from PIL import Image, ImageDraw
 
 from . import files, images, nets, operators, settings
 from .fit import Fit, FitConfig
@@ -47,8 +49,6 @@ from .images import ImageError
 from .metrics import psnr
 
 OUTPUT_FILES = ("report.json", "result.png", "observation.png", "curve.png", "fit.gif")
-#: The paper's iteration budgets per task (scaled by the run mode).
-FULL_BUDGET = {"denoise": 3000, "inpaint": 5000, "superres": 2000}
 #: The option that replaces IMAGE when there is no ground truth, per task.
 TRUTHLESS = {"denoise": "noisy", "inpaint": "observed", "superres": "lowres"}
 
@@ -69,7 +69,7 @@ class FitFailed(Exception):
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m dip_teach",
                                      description="Restore one image with the Deep Image Prior.")
-    sub = parser.add_subparsers(dest="task", required=True, metavar="{denoise,inpaint,superres}")
+    sub = parser.add_subparsers(dest="task", required=True, metavar="{" + ",".join(operators.TASKS) + "}")
 
     def common(p: argparse.ArgumentParser, truthless: str, truthless_help: str) -> None:
         p.add_argument("image", nargs="?", help="clean image (path or course image name); it gets corrupted")
@@ -241,9 +241,9 @@ def write_report(out: Path, fit: Fit, args, psnr_input: float | None, extra: dic
         "iter_best": r.iter_best if fit.clean is not None else None,
         "seconds_best": r.seconds_best if fit.clean is not None else None,
         "psnr_final": r.psnr_final,
-        "psnr_stopped": r.psnr_stopped,
-        "iter_stopped": r.iter_stopped,
-        "stop_fired_at": fit.stop_iteration,
+        "psnr_stopped": r.psnr_picked,
+        "iter_stopped": r.iter_picked,
+        "stop_fired_at": fit.criterion_fired_at,
         "iterations": r.iterations,
         "seconds": r.seconds,
         "diverged": r.diverged,
@@ -267,42 +267,34 @@ def write_report(out: Path, fit: Fit, args, psnr_input: float | None, extra: dic
 
 def save_curve(path: Path, fit: Fit, psnr_input: float | None, overwrite: bool = False) -> None:
     """PSNR curves with the best point and the blind stopping point marked."""
-    import matplotlib
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
     h, r = fit.get_history(), fit.result
-    fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
+    fig = Figure(figsize=(7, 4), dpi=100)         # no pyplot: no GUI backend, nothing to close
+    ax = fig.subplots()
     its = h["iteration"]
     if fit.clean is not None:
         ax.plot(its, h["psnr_clean"], lw=0.8, alpha=0.6, label="output vs clean")
         ax.plot(its, h["psnr_clean_avg"], lw=1.5, label="averaged output vs clean")
         ax.plot([r.iter_best], [r.psnr_best], "k*", ms=12, label=f"best (oracle) @ {r.iter_best}")
-        if r.iter_stopped:
-            ax.plot([r.iter_stopped], [r.psnr_stopped], "rv", ms=9, label=f"ES-WMV stop @ {r.iter_stopped}")
+        if r.iter_picked:
+            ax.plot([r.iter_picked], [r.psnr_picked], "rv", ms=9, label=f"ES-WMV stop @ {r.iter_picked}")
         if psnr_input is not None:
             ax.axhline(psnr_input, color="grey", ls="--", lw=1, label="input")
         ax.set_ylabel("PSNR to the clean image (dB)")
     else:
         ax.plot(its, h["psnr_obs"], lw=0.8, label="output vs observation")
-        if r.iter_stopped:
-            ax.axvline(r.iter_stopped, color="r", ls=":", label=f"ES-WMV stop @ {r.iter_stopped}")
+        if r.iter_picked:
+            ax.axvline(r.iter_picked, color="r", ls=":", label=f"ES-WMV stop @ {r.iter_picked}")
         ax.set_ylabel("PSNR to the observation (dB)")
     ax.set_xlabel("iteration")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     ax.set_title(f"DIP {fit.operator!r}: {r.iterations} iterations, {r.seconds:.0f} s")
     fig.tight_layout()
-    try:
-        files.write_atomically(path, fig.savefig, overwrite)
-    finally:
-        plt.close(fig)
+    files.write_atomically(path, fig.savefig, overwrite)
 
 
 def save_gif(path: Path, fit: Fit, min_side: int = 256, overwrite: bool = False) -> None:
     """The log-spaced snapshots as an animation: structure first, noise later."""
-    from PIL import Image, ImageDraw
-
     frames = []
     for snap in fit.snapshots:
         img = Image.fromarray(images.to_uint8(snap.image))
@@ -345,14 +337,9 @@ def interrupts_deferred():
 
 
 def train(fit: Fit) -> bool:
-    """Run the fit in a background thread until it ends; True if Ctrl-C ended it."""
-    fit.start()
+    """Run the fit in this thread until it ends; True if Ctrl-C ended it (the fit keeps what it learnt)."""
     try:
-        while fit.status in ("running", "paused"):
-            try:
-                fit.wait(timeout=0.2)
-            except TimeoutError:
-                pass
+        fit.run()
     except KeyboardInterrupt:                # Ctrl-C: stop early, keep what was learned
         return True
     except Exception:                        # the fit's own error: kept in fit.error, reported by outcome()
@@ -361,10 +348,7 @@ def train(fit: Fit) -> bool:
 
 
 def outcome(fit: Fit, bar: FitBar | None, interrupted: bool) -> tuple[str, str | None]:
-    """Let the fit stop; return ``(status, reason)``: finished, interrupted (Ctrl-C) or failed."""
-    fit.stop()
-    with contextlib.suppress(Exception):
-        fit.wait()
+    """Return ``(status, reason)`` of an ended fit: finished, interrupted (Ctrl-C) or failed."""
     if bar:
         bar.close()                          # the bar ends on its last count, also after an error
     if fit.error is not None:
@@ -385,7 +369,7 @@ def run(args) -> dict:
     if psnr_input is None and clean is not None:
         psnr_input = psnr(y, clean)         # the observation itself (noisy, or with holes)
     config = FitConfig(net=args.net, lr=args.lr, seed=args.seed,
-                       iterations=args.iterations or settings.iterations(FULL_BUDGET[args.task]),
+                       iterations=args.iterations or settings.iterations(operators.TASKS[args.task].paper_iterations),
                        snapshots=max(settings.get_mode().snapshots, 24))
     fit = Fit(op, y, clean=clean, config=config)
     bar = None if args.quiet else FitBar(fit.config.iterations)

@@ -26,7 +26,6 @@ exact command of the shipped file).
 """
 from __future__ import annotations
 
-import math
 import shutil
 import time
 import urllib.parse
@@ -40,7 +39,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from . import files, images, metrics, priors, settings
-from .operators import check_sigma
+from .operators import Denoising, check_sigma
 from .progress import log_line, new_bar
 
 #: The weights that ship with the kit (trained at sigma 25 on the train split).
@@ -135,12 +134,7 @@ def denoise(net: DnCNN, image):
         raise TypeError(f"denoise(net, image) takes a DnCNN first, got {type(net).__name__}; "
                         "e.g. net = dip_teach.denoiser.load_pretrained()")
     was_tensor = isinstance(image, torch.Tensor)
-    if was_tensor:
-        y = image if image.dim() == 4 else image[None]
-        if y.dim() != 4 or y.shape[0] != 1:
-            raise images.ImageError(f"expected one image as a (1, C, H, W) tensor, got shape {tuple(image.shape)}")
-    else:
-        y = images.to_tensor(image)
+    y = images.as_tensor(image, "noisy image")
     c, want = y.shape[1], net.config["channels"]
     if c not in (1, want):
         raise images.ImageError(f"the network denoises {want}-channel images, got {c} channels")
@@ -162,17 +156,6 @@ def denoise(net: DnCNN, image):
 
 
 # ----------------------------------------------------------------------- training data
-def training_images(names: list[str] | None = None) -> list[torch.Tensor]:
-    """The training set: images of the ``train`` split as ``(C, H, W)`` tensors, 3 channels."""
-    names = images.catalogue_names("train") if names is None else names
-    if not names:
-        raise FileNotFoundError("no training images: data/catalog.json lists no 'train' split; "
-                                "run python scripts/make_data.py")
-    by_name = {e.name: e.path for e in images.catalogue()}
-    # whole images at their stored size whatever the run mode: the training set is fixed
-    return [images.to_tensor(images.crop_to_multiple(images.load_image(by_name.get(n, n))))[0] for n in names]
-
-
 def sample_patches(pool: list[torch.Tensor], batch_size: int, patch_size: int,
                    generator: torch.Generator | None = None, jitter: bool = True) -> torch.Tensor:
     """Random ``patch_size`` squares from random images, randomly flipped and rotated.
@@ -226,8 +209,6 @@ def test_set(sigma: float = 25, size: int | None = None, names: list[str] | None
     ``astronaut_512`` is left out (it is the astronaut again). The noise is seeded, so
     every method is compared on exactly the same noisy images.
     """
-    from .operators import Denoising
-
     size = settings.image_size() if size is None else size
     names = [n for n in images.catalogue_names("test") if n != "astronaut_512"] if names is None else names
     op = Denoising(sigma)
@@ -241,68 +222,6 @@ def test_set(sigma: float = 25, size: int | None = None, names: list[str] | None
 def evaluate(net: DnCNN, pairs: list[tuple[str, torch.Tensor, torch.Tensor]]) -> float:
     """Mean PSNR (dB) of the net's output over ``(name, clean, noisy)`` tensors."""
     return float(np.mean([metrics.psnr(denoise(net, noisy), clean) for _, clean, noisy in pairs]))
-
-
-# --------------------------------------------------------------- fair comparison
-#: The natural photos of the ``test`` split: what the learned prior is meant for.
-PHOTOS = ("astronaut", "coffee", "chelsea", "camera")
-#: The kit's drawn test images, unlike anything in the training set.
-DRAWN = ("cartoon", "texture")
-#: TV weights searched (scikit-image's units), the grid of notebook 02's comparison.
-TV_WEIGHTS = np.geomspace(0.01, 0.64, 13)
-
-
-def handcrafted(noisy, clean) -> dict[str, np.ndarray]:
-    """The handcrafted baselines of notebook 02, each at its best: TV and non-local means.
-
-    * ``"TV"``: scikit-image's Chambolle TV with the tightened stopping rule of
-      :func:`dip_teach.priors.skimage_tv` (the default stops up to 0.9 dB short), at the
-      *oracle* weight: the best of :data:`TV_WEIGHTS` by PSNR to ``clean``. A generous
-      baseline: no practitioner has the clean image.
-    * ``"NLM"``: :func:`dip_teach.priors.skimage_nlm`, non-local means with the noise
-      level estimated from the image.
-
-    ``noisy`` and ``clean`` are arrays ``(H, W, C)`` or tensors ``(1, C, H, W)``; the
-    outputs are arrays.
-    """
-    y, x = images.to_array(noisy), images.to_array(clean)
-    return {"TV": tv_oracle(y, x), "NLM": priors.skimage_nlm(y)}
-
-
-def tv_oracle(noisy: np.ndarray, clean: np.ndarray) -> np.ndarray:
-    """Chambolle TV (tightened tolerance) at the weight of :data:`TV_WEIGHTS` with the best PSNR to ``clean``."""
-    return priors.sweep(lambda w: priors.skimage_tv(noisy, w), TV_WEIGHTS, clean).best
-
-
-def compare(net: DnCNN, sigma: float, size: int | None = None, names=PHOTOS + DRAWN, seeds=(0, 1, 2),
-            label: str = "DnCNN") -> dict[str, dict[str, float]]:
-    """PSNR (dB) of the noisy input, TV, NLM and ``net`` per test image, averaged over noise seeds.
-
-    Every method sees exactly the same noisy images (:func:`test_set` with each seed).
-    Quality claims in the course are means over at least three noise draws, hence ``seeds``.
-
-    Returns
-    -------
-    dict
-        ``{image name: {"noisy": dB, "TV": dB, "NLM": dB, label: dB}}``.
-    """
-    rows: dict[str, dict[str, list[float]]] = {}
-    for seed in seeds:
-        for name, x, y in test_set(sigma, size=size, names=list(names), seed=100 * seed):
-            ya = images.to_array(y)
-            out = {"noisy": ya, **handcrafted(ya, x), label: denoise(net, ya)}
-            row = rows.setdefault(name, {m: [] for m in out})
-            for m, img in out.items():
-                row[m].append(metrics.psnr(img, x))
-    return {n: {m: float(np.mean(v)) for m, v in r.items()} for n, r in rows.items()}
-
-
-def mean_over(rows: dict[str, dict[str, float]], names=PHOTOS) -> dict[str, float]:
-    """Mean PSNR per method over the images ``names`` of a :func:`compare` table."""
-    picked = [rows[n] for n in names if n in rows]
-    if not picked:
-        raise ValueError(f"none of {list(names)} is in the table (it has {list(rows)})")
-    return {m: float(np.mean([r[m] for r in picked])) for m in picked[0]}
 
 
 # ----------------------------------------------------------------------------- train
@@ -332,7 +251,7 @@ def train(net: DnCNN, sigma: float = 25, steps: int = 1000, batch_size: int = 32
         ``(name, clean, noisy)`` tensors to measure test PSNR on; by default
         :func:`test_set` at ``sigma`` and the run mode's image size.
     pool : list of tensors, optional
-        Training images ``(C, H, W)``; :func:`training_images` by default.
+        Training images ``(C, H, W)``; :func:`dip_teach.images.training_images` by default.
     jitter : bool
         Random colour shuffles, contrasts and brightnesses of the patches
         (see :func:`sample_patches`).
@@ -356,7 +275,7 @@ def train(net: DnCNN, sigma: float = 25, steps: int = 1000, batch_size: int = 32
     if steps < 1:
         raise ValueError(f"steps must be at least 1, got {steps}")
     check_sigma(sigma)
-    pool = training_images() if pool is None else pool
+    pool = images.training_images() if pool is None else pool
     test_pairs = test_set(sigma) if test_pairs is None else test_pairs
     gen = torch.Generator().manual_seed(seed)
     device = next(net.parameters()).device
@@ -386,7 +305,7 @@ def train(net: DnCNN, sigma: float = 25, steps: int = 1000, batch_size: int = 32
             mse = running / count
             history["step"].append(step)
             history["train_loss"].append(mse)
-            history["train_psnr"].append(10 * math.log10(1 / mse))
+            history["train_psnr"].append(metrics.db_from_mse(mse))
             history["test_psnr"].append(evaluate(net, test_pairs))
             history["seconds"].append(seconds)
             running, count = 0.0, 0

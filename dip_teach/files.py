@@ -10,8 +10,10 @@ Example
 -------
 >>> from pathlib import Path
 >>> from dip_teach.files import write_atomically
->>> write_atomically(Path("notes.txt"), lambda tmp: tmp.write_text("hello"))   # doctest: +SKIP
-PosixPath('notes.txt')
+>>> import tempfile
+>>> folder = Path(tempfile.mkdtemp())
+>>> write_atomically(folder / "notes.txt", lambda tmp: tmp.write_text("hello")).read_text()
+'hello'
 """
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ random input ``z``. It minimises the data term only::
     theta* = argmin_theta  || A(f_theta(z)) - y ||^2
 
 There is no explicit prior: the network's architecture, and stopping early, do the
-work. Read :meth:`Fit.step` first; it is the whole algorithm:
+work. Read :func:`dip_loop` first; it is the whole algorithm:
 
 1. perturb the input ``z`` a little (the paper's input-noise regularisation);
 2. run the network: the current image ``f(z)``;
@@ -16,9 +16,10 @@ work. Read :meth:`Fit.step` first; it is the whole algorithm:
 5. an exponential moving average (EMA) of the outputs, which is smoother than
    any single output and peaks higher.
 
-Everything else is bookkeeping around that step: history, snapshots, best-so-far,
-recovery from divergence, and control from any thread (pause, resume, stop), so a
-notebook's buttons can steer a fit that trains in the cell (see :mod:`dip_teach.live`).
+:class:`Fit` runs that loop and keeps the books: history, snapshots, best-so-far,
+recovery from divergence, and pause, resume and stop from any thread, so a notebook's
+buttons can steer a fit that trains in the cell (see :mod:`dip_teach.live`).
+:class:`FitLike` is what the live views need of a fit.
 
 Example
 -------
@@ -39,14 +40,14 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field, asdict
-from typing import Callable
+from typing import Callable, Iterator, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 import torch
 
 from . import nets, settings
 from .images import ImageError, as_tensor, to_array
-from .metrics import psnr
+from .metrics import db_from_mse, psnr
 from .progress import FitBar
 from .stopping import ESWMV
 
@@ -91,7 +92,8 @@ class FitConfig:
         A loss more than this many times the last good loss counts as divergence
         (3.16 = a 5 dB drop of PSNR to the observation, the paper code's test).
     checkpoint_every : int
-        Iterations between copies of the last good state (weights + optimiser).
+        Iterations between copies of the last good state (weights + optimiser), the
+        state a diverged fit falls back to.
     channels_last : bool
         Run convolutions in channels-last memory layout (faster on CPUs; see the benchmark).
     """
@@ -160,15 +162,20 @@ class Best:
 @dataclass
 class FitResult:
     """What a fit leaves behind. PSNRs are of the presented output (averaged when ``ema > 0``)
-    to the clean image, ``nan`` without one. Images are ``(H, W, C)`` arrays."""
+    to the clean image, ``nan`` without one. Images are ``(H, W, C)`` arrays.
+
+    ``iter_picked`` is the blind stopping criterion's pick (the iteration of the lowest
+    variance it saw; None without a criterion) and ``psnr_picked`` the PSNR there; the
+    iteration where the criterion *fired* is :attr:`Fit.criterion_fired_at`, later.
+    """
 
     image: np.ndarray
     best_image: np.ndarray
     iter_best: int
     psnr_best: float
     psnr_final: float
-    iter_stopped: int | None
-    psnr_stopped: float
+    iter_picked: int | None
+    psnr_picked: float
     iterations: int
     seconds: float
     seconds_best: float
@@ -176,7 +183,21 @@ class FitResult:
     diverged: int
 
 
+#: What a fit records at every iteration; each key is a list in ``fit.history``.
 HISTORY_KEYS = ("iteration", "loss", "psnr_clean", "psnr_clean_avg", "psnr_obs", "psnr_obs_avg", "seconds")
+
+
+def new_history() -> dict[str, list]:
+    """An empty history: one list per key of :data:`HISTORY_KEYS`."""
+    return {key: [] for key in HISTORY_KEYS}
+
+
+def append_row(history: dict[str, list], **row) -> None:
+    """Append one iteration's values to ``history``, by name: every key of the history, once."""
+    if row.keys() != history.keys():
+        raise KeyError(f"a history row needs exactly {', '.join(history)}; got {', '.join(row)}")
+    for key, value in row.items():
+        history[key].append(value)
 
 
 def log_spaced(n: int, count: int) -> list[int]:
@@ -194,93 +215,107 @@ def _adam(params, lr: float, device: torch.device) -> torch.optim.Adam:
         return torch.optim.Adam(params, lr=lr)
 
 
-def _db(mse: float) -> float:
-    return 10 * math.log10(1 / mse) if mse > 0 else math.inf
+# ----------------------------------------------------------------- the algorithm
+class Step(NamedTuple):
+    """What one iteration of :func:`dip_loop` yields."""
+
+    output: torch.Tensor            # the network's image before the update (detached)
+    averaged: torch.Tensor | None   # the moving average of the outputs (the output itself when ema = 0)
+    loss: float                     # the data term
+    updated: bool                   # False: the loss was rejected, the weights did not move
 
 
-class FitControl:
-    """Pause / resume / stop from any thread, and (for scripts) running the loop in a background thread.
+def dip_loop(net, z, operator, observation, optimizer, *, reg_noise_std: float = 1 / 30, ema: float = 0.99,
+             noise: torch.Generator | None = None, averaged: torch.Tensor | None = None,
+             healthy: Callable[[float], bool] = math.isfinite,
+             prior: Callable[[torch.Tensor], torch.Tensor] | None = None) -> Iterator[Step]:
+    """The Deep Image Prior: fit the weights of ``net`` so that ``operator(net(z))`` matches ``observation``.
 
-    Kept apart from the maths: :class:`Fit` only calls :meth:`_checkpoint` once per
-    iteration, which blocks while paused and says whether to stop. A subclass
-    provides ``_loop()`` (the training loop), ``iteration`` and ``result``.
+    A generator: every ``next()`` is one iteration, and it never ends by itself (the
+    caller decides how many iterations: ``itertools.islice(dip_loop(...), 1000)``).
+    ``noise`` seeds the input noise; ``averaged`` continues an earlier average; a loss
+    that ``healthy`` rejects (NaN, or a sudden jump) moves nothing, and the caller
+    restores a good state (:class:`Fit` does). ``prior(output)``, when given, is added to
+    the data term (the paper has none; notebook 10's DeepRED has one).
+    """
+    while True:
+        # 1. perturb the fixed input: a little noise on z each step regularises the fit
+        z_in = z
+        if reg_noise_std > 0:
+            z_in = z + reg_noise_std * torch.randn(z.shape, generator=noise, device=z.device)
+        # 2. the generator's current image
+        out = net(z_in)
+        # 3. the data term: how far A(image) is from the observation (no prior term in the paper)
+        loss = operator.loss(out, observation)
+        if prior is not None:
+            loss = loss + prior(out)
+        value = loss.item()
+        if not healthy(value):
+            yield Step(out.detach(), averaged, value, updated=False)
+            continue
+        # 4. one Adam step on the weights; z itself never changes
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        # 5. exponential moving average of the outputs (smoother, peaks higher)
+        out = out.detach()
+        if averaged is None or ema == 0:
+            averaged = out
+        else:
+            averaged = averaged.mul(ema).add_(out, alpha=1 - ema)
+        yield Step(out, averaged, value, updated=True)
 
-    Live views train in the caller's thread (:meth:`Fit.steps`) and only use the
-    controls from other threads. A fit in a second thread is slower once the main
-    thread has used torch (two OpenMP thread teams share the cores; 2x on 2 cores).
+
+# ------------------------------------------------------------------ the contract
+@runtime_checkable
+class FitLike(Protocol):
+    """What a live view (:mod:`dip_teach.live`) and :func:`dip_teach.spectral.track` need of a fit.
+
+    :class:`Fit` is one; a test's fake fit is another. ``status`` is one of ``"idle"``,
+    ``"running"``, ``"paused"``, ``"stopped"``, ``"finished"``, ``"failed"`` (then
+    ``error`` holds the exception). ``history`` maps each key of :data:`HISTORY_KEYS` to
+    a list; ``snapshots`` and ``best`` hold :class:`Snapshot` and :class:`Best` (or
+    objects with the same fields).
     """
 
-    def __init__(self):
-        self._paused_seconds = 0.0
-        self.status = "idle"
-        self.error: BaseException | None = None
-        self._stop = threading.Event()
-        self._running = threading.Event()    # cleared = paused
-        self._running.set()
-        self._thread: threading.Thread | None = None
+    config: FitConfig
+    operator: object
+    observation: torch.Tensor
+    clean: torch.Tensor | None
+    status: str
+    error: BaseException | None
+    iteration: int
+    history: dict[str, list]
+    snapshots: list
+    best: Best | None
+    criterion_fired_at: int | None
 
-    def pause(self) -> None:
-        """Pause after the current iteration (the loop waits; call from another thread)."""
-        if self.status == "running":
-            self._running.clear()
-            self.status = "paused"
+    @property
+    def output_size(self) -> tuple[int, int]: ...
 
-    def resume(self) -> None:
-        """Continue a paused fit."""
-        if self.status == "paused":
-            self.status = "running"
-        self._running.set()
+    @property
+    def result(self) -> FitResult | None: ...
 
-    def stop(self) -> None:
-        """End the fit after the current iteration; history and best result are kept."""
-        self._stop.set()
-        self._running.set()                  # wake a paused loop so it can see the stop
+    def add_callback(self, fn: Callable[[FitLike], None]) -> None: ...
 
-    def _checkpoint(self) -> bool:
-        """Called by the loop between iterations: wait while paused; True means stop."""
-        if not self._running.is_set():
-            paused_at = time.perf_counter()
-            self._running.wait()
-            self._paused_seconds += time.perf_counter() - paused_at
-        return self._stop.is_set()
+    def steps(self) -> Iterator[int]: ...
 
-    def start(self):
-        """Run the fit in a background daemon thread and return at once (returns self)."""
-        if self._thread is not None and self._thread.is_alive():
-            raise RuntimeError("this fit is already running; call wait() or stop() first")
-        self.status = "running"              # set before the thread starts, so callers see it at once
-        self._stop.clear()                   # a stopped fit can be started again: it continues
-        self.error = None
-        self._thread = threading.Thread(target=self._run_in_thread, name="dip-fit", daemon=True)
-        self._thread.start()
-        return self
+    def pause(self) -> None: ...
 
-    def _run_in_thread(self) -> None:
-        try:
-            self._loop()
-        except BaseException as err:         # kept for wait(), which re-raises it
-            self.error = err
+    def resume(self) -> None: ...
 
-    def wait(self, timeout: float | None = None):
-        """Wait for a background fit to end and return its result; re-raises its error.
+    def stop(self) -> None: ...
 
-        Raises
-        ------
-        TimeoutError
-            The fit is still running after ``timeout`` seconds (it keeps running).
-        """
-        if self._thread is not None:
-            self._thread.join(timeout)
-            if self._thread.is_alive():
-                raise TimeoutError(f"the fit is still running after {timeout} s (iteration "
-                                   f"{self.iteration}); call stop() to end it early")
-        if self.error is not None:
-            raise self.error
-        return self.result
+    def latest(self) -> np.ndarray | None: ...
+
+    def latest_averaged(self) -> np.ndarray | None: ...
+
+    def get_history(self) -> dict[str, list]: ...
 
 
-class Fit(FitControl):
-    """A Deep Image Prior fit of one observation.
+# ------------------------------------------------------------------------ the fit
+class Fit:
+    """A Deep Image Prior fit of one observation: :func:`dip_loop` with its books kept.
 
     Parameters
     ----------
@@ -292,10 +327,17 @@ class Fit(FitControl):
         The clean image, for PSNR curves and the oracle (experiments only).
     config : FitConfig, optional
         Settings; defaults follow the run mode.
+    prior : callable, optional
+        An explicit prior term ``prior(output) -> tensor`` added to the data term in every
+        training step (e.g. :class:`dip_teach.red.Pull`); none by default, as in the paper.
+
+    The fit trains in the thread that calls :meth:`run` (or :meth:`steps`); :meth:`pause`,
+    :meth:`resume` and :meth:`stop` may be called from any thread (a live view's buttons).
     """
 
-    def __init__(self, operator, observation, clean=None, config: FitConfig | None = None):
-        super().__init__()
+    def __init__(self, operator, observation, clean=None, config: FitConfig | None = None,
+                 prior: Callable[[torch.Tensor], torch.Tensor] | None = None):
+        self.prior = prior
         self.config = (config or FitConfig()).resolved()
         c = self.config
         self.device = torch.device(c.device)
@@ -303,7 +345,7 @@ class Fit(FitControl):
         self.observation = as_tensor(observation, "observation").to(self.device)
         self.clean = None if clean is None else as_tensor(clean, "clean image").to(self.device)
         operator.check(self.observation)
-        height, width = self._output_size()
+        height, width = self.output_size
         if self.clean is not None and self.clean.shape[-2:] != (height, width):
             raise ImageError(f"the clean image is {tuple(self.clean.shape[-2:])} but the fit makes "
                              f"{(height, width)} images for this operator")
@@ -330,32 +372,39 @@ class Fit(FitControl):
         self._noise_gen = torch.Generator(device=self.device).manual_seed(c.seed + 1)
         self.stopping = copy.deepcopy(c.stopping)   # fresh state per fit
 
-        self.lock = threading.Lock()
+        # control: the status is the one record of a pause; _control wakes a paused loop
+        self.status = "idle"
+        self.error: BaseException | None = None
+        self._stop_requested = False
+        self._control = threading.Condition()
+        # the books
+        self.lock = threading.Lock()                # history, snapshots and outputs are read from other threads
         self.iteration = 0
-        self.history: dict[str, list] = {k: [] for k in HISTORY_KEYS}
+        self.history = new_history()
         self.snapshots: list[Snapshot] = []
         self._snapshot_at = set(log_spaced(c.iterations, c.snapshots))
         self.best: Best | None = None
-        self.stop_iteration: int | None = None
+        self.criterion_fired_at: int | None = None  # where the blind criterion fired (its pick is earlier)
         self.diverged = 0
         self._out: torch.Tensor | None = None       # latest raw output
-        self._avg: torch.Tensor | None = None       # EMA of the outputs
+        self._avg: torch.Tensor | None = None       # EMA of the outputs (the output itself when ema = 0)
         self._blind_pick: Best | None = None        # output at the criterion's current minimum
         self._good_state = None
         self._last_good_loss = math.inf
-        self._callbacks: list[Callable[["Fit"], None]] = []
+        self._callbacks: list[Callable[[Fit], None]] = []
         self._seconds = 0.0
         self._paused_seconds = 0.0
 
     # ------------------------------------------------------------ helpers
-    def _output_size(self) -> tuple[int, int]:
+    @property
+    def output_size(self) -> tuple[int, int]:
         """Size of the images the fit makes: the observation's, or larger for super-resolution."""
         h, w = self.observation.shape[-2:]
         if hasattr(self.operator, "output_size"):
             return tuple(self.operator.output_size((h, w)))
         return h, w
 
-    def add_callback(self, fn: Callable[["Fit"], None]) -> None:
+    def add_callback(self, fn: Callable[[Fit], None]) -> None:
         """Call ``fn(fit)`` in the training thread after every iteration (keep it cheap)."""
         self._callbacks.append(fn)
 
@@ -363,32 +412,34 @@ class Fit(FitControl):
         """The output the kit presents as its result: the average when ``ema > 0``."""
         return self._avg if self.config.ema > 0 else self._out
 
-    # --------------------------------------------------------- the algorithm
-    def step(self) -> tuple[torch.Tensor, float]:
-        """One DIP iteration. Returns the output (before the update) and the loss."""
-        c = self.config
-        # 1. perturb the fixed input: a little noise on z each step regularises the fit
-        z = self.z
-        if c.reg_noise_std > 0:
-            z = z + c.reg_noise_std * torch.randn(z.shape, generator=self._noise_gen, device=z.device)
-        # 2. the generator's current image
-        out = self.net(z)
-        # 3. the data term: how far A(image) is from the observation (no prior term!)
-        loss = self.operator.loss(out, self.observation)
-        loss_value = loss.item()
-        if not self._healthy(loss_value):
-            return out.detach(), loss_value          # caller restores the last good state
-        # 4. one Adam step on the weights; z itself never changes
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        self.optimizer.step()
-        # 5. exponential moving average of the outputs (smoother, peaks higher)
-        out = out.detach()
-        if self._avg is None or c.ema == 0:
-            self._avg = out.clone()
-        else:
-            self._avg.mul_(c.ema).add_(out, alpha=1 - c.ema)
-        return out, loss_value
+    # ------------------------------------------------------- pause, resume, stop
+    def pause(self) -> None:
+        """Pause after the current iteration (the loop waits; call from another thread)."""
+        with self._control:
+            if self.status == "running":
+                self.status = "paused"
+
+    def resume(self) -> None:
+        """Continue a paused fit."""
+        with self._control:
+            if self.status == "paused":
+                self.status = "running"
+            self._control.notify_all()
+
+    def stop(self) -> None:
+        """End the fit after the current iteration; history and best result are kept."""
+        with self._control:
+            self._stop_requested = True
+            self._control.notify_all()          # wake a paused loop so it can see the stop
+
+    def _pause_or_stop(self) -> bool:
+        """The gate the loop passes before each iteration: wait while paused; True means stop."""
+        with self._control:
+            if self.status == "paused" and not self._stop_requested:
+                paused_at = time.perf_counter()
+                self._control.wait_for(lambda: self.status != "paused" or self._stop_requested)
+                self._paused_seconds += time.perf_counter() - paused_at
+            return self._stop_requested
 
     # ----------------------------------------------------- divergence guard
     def _healthy(self, loss: float) -> bool:
@@ -410,27 +461,25 @@ class Fit(FitControl):
     def run(self, progress: bool = False) -> FitResult:
         """Run the fit to its budget (or until stopped) in this thread; return the result.
 
-        Calling it again after a stop continues where the fit left off. With
-        ``progress=True`` a bar shows the iterations and the PSNR so far (a widget in a
-        notebook, text on stderr elsewhere; see :mod:`dip_teach.progress`).
+        Calling it again after a stop continues where the fit left off. A Ctrl-C (the
+        kernel's interrupt) stops the fit and is raised. With ``progress=True`` a bar
+        shows the iterations and the PSNR so far (a widget in a notebook, text on stderr
+        elsewhere; see :mod:`dip_teach.progress`).
         """
-        self._stop.clear()
-        if not progress:
-            return self._loop()
-        bar = FitBar(self.config.iterations, initial=self.iteration)
-        self.add_callback(bar)
+        self._stop_requested = False
+        bar = FitBar(self.config.iterations, initial=self.iteration) if progress else None
+        if bar is not None:
+            self.add_callback(bar)
         try:
-            return self._loop()
+            for _ in self.steps():
+                pass
         finally:                                     # also on an error or Ctrl-C
-            self._callbacks.remove(bar)
-            bar.close()
-
-    def _loop(self) -> FitResult:
-        for _ in self.steps():
-            pass
+            if bar is not None:
+                self._callbacks.remove(bar)
+                bar.close()
         return self.result
 
-    def steps(self):
+    def steps(self) -> Iterator[int]:
         """Train in this thread, one iteration per ``next()``: a generator of iteration numbers.
 
         It ends when the budget is spent (status ``"finished"``), on :meth:`stop` or the
@@ -440,19 +489,22 @@ class Fit(FitControl):
         turn; that is how a live race runs its four fits without extra threads.
         """
         c = self.config
-        self.status = "running"
+        self.status, self.error = "running", None
         start = time.perf_counter() - self._seconds
         self._paused_seconds = 0.0
         if self._good_state is None:
             self._save_good_state()
+        loop = dip_loop(self.net, self.z, self.operator, self.observation, self.optimizer,
+                        reg_noise_std=c.reg_noise_std, ema=c.ema, noise=self._noise_gen, averaged=self._avg,
+                        healthy=self._healthy, prior=self.prior)
         failures = 0
         try:
             while self.iteration < c.iterations:
-                if self._checkpoint():
+                if self._pause_or_stop():
                     self.status = "stopped"
                     break
-                out, loss = self.step()
-                if not self._healthy(loss):
+                step = next(loop)
+                if not step.updated:
                     failures += 1
                     if failures > 10:
                         raise FloatingPointError(f"the fit diverged 10 times in a row at iteration "
@@ -461,14 +513,14 @@ class Fit(FitControl):
                     continue
                 failures = 0
                 self.iteration += 1
-                self._last_good_loss = loss
+                self._last_good_loss = step.loss
                 if self.iteration % c.checkpoint_every == 0:
                     self._save_good_state()
                 self._seconds = time.perf_counter() - start - self._paused_seconds
-                self._record(out, loss)
+                self._record(step)
                 for fn in self._callbacks:
                     fn(self)
-                if c.stop_early and self.stop_iteration is not None:
+                if c.stop_early and self.criterion_fired_at is not None:
                     self.status = "stopped"     # the blind criterion fired
                     break
                 yield self.iteration
@@ -483,31 +535,31 @@ class Fit(FitControl):
         finally:
             self._finish_best()
 
-    def _record(self, out: torch.Tensor, loss: float) -> None:
+    def _record(self, step: Step) -> None:
         """History, snapshots, best-so-far and the blind criterion, after one iteration."""
         c, it = self.config, self.iteration
-        avg = self._avg
+        out, avg = step.output, step.averaged
         with torch.inference_mode():
-            obs_avg = _db(float(self.operator.loss(avg, self.observation)))
+            obs_avg = db_from_mse(float(self.operator.loss(avg, self.observation)))
             clean = self.clean
             p_raw = psnr(out, clean) if clean is not None else math.nan
             p_avg = psnr(avg, clean) if clean is not None else math.nan
         shown = p_avg if c.ema > 0 else p_raw
         with self.lock:
-            self._out = out
-            for key, value in zip(HISTORY_KEYS, (it, loss, p_raw, p_avg, _db(loss), obs_avg, self._seconds)):
-                self.history[key].append(value)
+            self._out, self._avg = out, avg
+            append_row(self.history, iteration=it, loss=step.loss, psnr_clean=p_raw, psnr_clean_avg=p_avg,
+                       psnr_obs=db_from_mse(step.loss), psnr_obs_avg=obs_avg, seconds=self._seconds)
             if it in self._snapshot_at or it == c.iterations:
                 if not self.snapshots or self.snapshots[-1].iteration != it:
                     self.snapshots.append(Snapshot(it, to_array(out), to_array(avg)))
             if clean is not None and (self.best is None or shown > self.best.psnr):
                 self.best = Best(it, shown, to_array(self.presented()), self._seconds)
-        if self.stopping is not None and self.stop_iteration is None:
+        if self.stopping is not None and self.criterion_fired_at is None:
             fired = self.stopping.update(it, out)
             if self.stopping.best_iteration == it:     # a new minimum of the variance
                 self._blind_pick = Best(it, shown, to_array(self.presented()), self._seconds)
             if fired:
-                self.stop_iteration = it
+                self.criterion_fired_at = it
                 if clean is None:
                     with self.lock:
                         self.best = self._blind_pick
@@ -533,7 +585,7 @@ class Fit(FitControl):
             return None if self._avg is None else to_array(self._avg)
 
     def get_history(self) -> dict[str, list]:
-        """A copy of the history, safe to use while the fit runs in another thread."""
+        """A copy of the history, safe to use while the fit trains (from a button's thread, say)."""
         with self.lock:
             return {k: list(v) for k, v in self.history.items()}
 
@@ -550,12 +602,12 @@ class Fit(FitControl):
         history = self.get_history()
         key = "psnr_clean_avg" if self.config.ema > 0 else "psnr_clean"
         best = self.best or self._blind_pick or Best(self.iteration, math.nan, self.latest_averaged(), self._seconds)
-        iter_stopped = self.stopping.best_iteration if self.stopping is not None else None
-        psnr_stopped = history[key][iter_stopped - 1] if iter_stopped else math.nan
+        iter_picked = self.stopping.best_iteration if self.stopping is not None else None
+        psnr_picked = history[key][iter_picked - 1] if iter_picked else math.nan
         return FitResult(
             image=to_array(self.presented()), best_image=best.image, iter_best=best.iteration,
-            psnr_best=best.psnr, psnr_final=history[key][-1], iter_stopped=iter_stopped,
-            psnr_stopped=psnr_stopped, iterations=self.iteration, seconds=self._seconds,
+            psnr_best=best.psnr, psnr_final=history[key][-1], iter_picked=iter_picked,
+            psnr_picked=psnr_picked, iterations=self.iteration, seconds=self._seconds,
             seconds_best=best.seconds, history=history, diverged=self.diverged)
 
     def __repr__(self) -> str:

@@ -30,6 +30,7 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
+from . import settings
 from .files import refuse_existing, write_atomically
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -239,22 +240,34 @@ def _integer_scale(a: np.ndarray) -> float:
 def as_tensor(x: np.ndarray | torch.Tensor, what: str = "image") -> torch.Tensor:
     """An array or tensor as a ``(1, C, H, W)`` float tensor in the kit's convention.
 
-    Arrays go through :func:`to_tensor`. Tensors keep their device; ``(C, H, W)`` gains
-    the batch dimension; integer tensors are scaled as integer arrays are
-    (:func:`as_image`). Float tensors may stray a little outside ``[0, 1]`` (an
+    The one coercion every function that takes "an image, array or tensor" uses.
+    Arrays go through :func:`to_tensor`. Tensors are detached and keep their device;
+    ``(C, H, W)`` gains the batch dimension; integer tensors are scaled as integer arrays
+    are (:func:`as_image`). Float tensors may stray a little outside ``[0, 1]`` (an
     unclipped noisy observation does) but not onto the 0-255 scale.
 
     Raises
     ------
+    TypeError
+        Neither a numpy array nor a torch tensor (a nested list: ``np.asarray`` it first).
     ImageError
         Another shape, a batch of several images, NaN values, or values beyond ``[-1, 2]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> as_tensor(np.zeros((8, 8, 3))).shape
+    torch.Size([1, 3, 8, 8])
     """
-    if not isinstance(x, torch.Tensor):
+    if isinstance(x, np.ndarray):
         return to_tensor(x)
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{what} must be a tensor (1, C, H, W) or an array (H, W, C), got {type(x).__name__}")
     t = x.detach()
     t = t[None] if t.dim() == 3 else t
     if t.dim() != 4 or t.shape[0] != 1:
-        raise ImageError(f"{what} must be a (1, C, H, W) tensor or an (H, W, C) array, got {tuple(x.shape)}")
+        raise ImageError(f"{what} must be one image, a (1, C, H, W) tensor or an (H, W, C) array; "
+                         f"got shape {tuple(x.shape)}")
     if not t.is_floating_point():
         t = t.float() / _integer_scale(t.cpu().numpy())
     t = t.float()
@@ -265,6 +278,49 @@ def as_tensor(x: np.ndarray | torch.Tensor, what: str = "image") -> torch.Tensor
         hint = " It looks like 0-255 data: divide by 255." if 0 <= lo and hi <= 255.5 else ""
         raise ImageError(f"the {what} tensor holds values in [{lo:.3g}, {hi:.3g}]; the kit works on [0, 1].{hint}")
     return t
+
+
+def as_array(img: np.ndarray | torch.Tensor, *, clip: bool = False) -> np.ndarray:
+    """An array or tensor as an ``(H, W, C)`` float array, for numpy and scikit-image code.
+
+    The counterpart of :func:`as_tensor` for code that works on arrays. Only the
+    layout changes: tensors ``(1, C, H, W)`` or ``(C, H, W)`` become ``float32`` arrays
+    (detached, on the CPU); ``(H, W)`` arrays gain a channel axis; float arrays keep
+    their dtype and other arrays become ``float32`` with their values unchanged (a 0/1
+    mask stays 0/1). Values are not checked or rescaled (:func:`as_image` does that),
+    and clipped to ``[0, 1]`` only with ``clip=True``.
+
+    Raises
+    ------
+    ImageError
+        A batch of several images, or a shape that is not an image.
+
+    Examples
+    --------
+    >>> import torch
+    >>> as_array(torch.zeros(1, 3, 8, 4)).shape
+    (8, 4, 3)
+    >>> float(as_array(torch.full((1, 1, 2, 2), 1.5), clip=True).max())
+    1.0
+    """
+    if isinstance(img, torch.Tensor):
+        t = img.detach()
+        if t.dim() == 4:
+            if t.shape[0] != 1:
+                raise ImageError(f"expected one image, got a batch of {t.shape[0]}")
+            t = t[0]
+        if t.dim() != 3:
+            raise ImageError(f"expected a (1, C, H, W) or (C, H, W) tensor, got shape {tuple(img.shape)}")
+        a = t.float().cpu().numpy().transpose(1, 2, 0)
+    else:
+        a = np.asarray(img)
+        if not np.issubdtype(a.dtype, np.floating):
+            a = a.astype(np.float32)
+        if a.ndim == 2:
+            a = a[..., None]
+        if a.ndim != 3:
+            raise ImageError(f"expected an image of shape (H, W) or (H, W, C), got {a.shape}")
+    return np.clip(a, 0.0, 1.0) if clip else a
 
 
 # ---------------------------------------------------------------------- geometry
@@ -317,8 +373,6 @@ def prepare(img: np.ndarray, size: int | None = None, max_size: int | None = Non
       (32 px is enough for the learned denoiser and the handcrafted priors; the 5-scale
       generator networks need 64, which :class:`dip_teach.fit.Fit` checks.)
     """
-    from . import settings
-
     img = as_image(img)
     h, w = img.shape[:2]
     if min(h, w) < MIN_SIDE:
@@ -356,16 +410,9 @@ def to_array(t: torch.Tensor) -> np.ndarray:
     """``(1, C, H, W)`` or ``(C, H, W)`` tensor -> ``(H, W, C)`` float32 array, clipped to ``[0, 1]``."""
     if not isinstance(t, torch.Tensor):
         return as_image(t)
-    t = t.detach()
-    if t.dim() == 4:
-        if t.shape[0] != 1:
-            raise ImageError(f"to_array takes one image, got a batch of {t.shape[0]}")
-        t = t[0]
-    if t.dim() != 3:
-        raise ImageError(f"expected a (1, C, H, W) or (C, H, W) tensor, got shape {tuple(t.shape)}")
     # clipped in numpy, not torch: on a busy 2-core machine a small torch op waits for a
     # team of threads (milliseconds), and live views call this between iterations
-    return np.ascontiguousarray(np.clip(t.float().cpu().numpy().transpose(1, 2, 0), 0.0, 1.0))
+    return np.ascontiguousarray(as_array(t, clip=True))
 
 
 def to_uint8(img: np.ndarray) -> np.ndarray:
@@ -447,7 +494,20 @@ def load(name_or_path: str | Path, size: int | None = None, grey: bool = False) 
     by_name = {e.name: e for e in catalogue()}
     key = str(name_or_path)
     path = by_name[key].path if key in by_name else Path(name_or_path)
-    from . import settings
-
     max_size = settings.get_mode().max_image_size if size is None else None
     return prepare(load_image(path, grey=grey, size=size, max_size=max_size), size=size)
+
+
+def training_images(names: list[str] | None = None) -> list[torch.Tensor]:
+    """The training set: images of the ``train`` split as ``(C, H, W)`` tensors, 3 channels.
+
+    Whole images at their stored size (cropped to multiples of 32) whatever the run mode:
+    the training set of the learned denoiser (notebook 03) and of the offline classifier
+    (notebook 09) is fixed. ``names`` picks catalogue names or file paths instead.
+    """
+    names = catalogue_names("train") if names is None else names
+    if not names:
+        raise FileNotFoundError("no training images: data/catalog.json lists no 'train' split; "
+                                "run python scripts/make_data.py")
+    by_name = {e.name: e.path for e in catalogue()}
+    return [to_tensor(crop_to_multiple(load_image(by_name.get(n, n))))[0] for n in names]

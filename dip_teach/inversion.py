@@ -39,6 +39,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
@@ -287,8 +288,6 @@ def plot_tradeoff(points: list[Point], reference: float | None = None, reference
 
     ``reference`` draws a vertical line at a photo's own roughness. Returns the axes.
     """
-    import matplotlib.pyplot as plt
-
     ax = plt.subplots(figsize=(6.5, 4))[1] if ax is None else ax
     styles = {"pixels": dict(marker="s", color="C3", ls=""), "tv": dict(marker="o", color="C1"),
               "dip": dict(marker="^", color="C0")}

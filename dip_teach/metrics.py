@@ -1,9 +1,29 @@
-"""Image quality metrics: PSNR and SSIM, on arrays or tensors.
+"""Image quality metrics: PSNR (whole image, masked, on luminance) and SSIM, on arrays or tensors.
 
-Both accept the kit's arrays ``(H, W, C)`` or tensors ``(1, C, H, W)`` with values in
-``[0, 1]`` and return a Python float. They agree with scikit-image's
-``peak_signal_noise_ratio`` and ``structural_similarity`` (tested), but are written in
-torch so they are short to read and run on the same device as a fit.
+All accept the kit's arrays ``(H, W, C)`` or tensors ``(1, C, H, W)`` with values in
+``[0, 1]`` and return a Python float. :func:`psnr` and :func:`ssim` agree with
+scikit-image's ``peak_signal_noise_ratio`` and ``structural_similarity`` (tested), but
+are written in torch so they are short to read and run on the same device as a fit.
+
+:func:`psnr` compares every pixel and every channel. Two tasks of the paper score
+differently:
+
+* **inpainting**: the known pixels are given, so a method is judged by what it puts
+  in the *holes*; :func:`psnr_masked` scores only the pixels a mask selects;
+* **super-resolution**: the literature (and the paper's Set5/Set14 tables) measures PSNR
+  on the luminance channel ``Y`` of ``YCbCr`` (ITU-R BT.601, as MATLAB's ``rgb2ycbcr``),
+  with a border of ``factor`` pixels cropped away, where every method is unreliable;
+  :func:`psnr_luminance` does that.
+
+Example
+-------
+>>> import numpy as np
+>>> from dip_teach import metrics
+>>> clean = np.full((8, 8, 3), 0.5, np.float32)
+>>> guess = clean.copy(); guess[:4] = 0.6                       # wrong only in the top half
+>>> mask = np.zeros((8, 8)); mask[:4] = 1                        # score the top half only
+>>> round(metrics.psnr_masked(guess, clean, mask), 1)
+20.0
 """
 from __future__ import annotations
 
@@ -12,6 +32,11 @@ import math
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from .images import as_array
+
+#: ITU-R BT.601 luma weights for RGB in [0, 1] giving Y in [16, 235] / 255 (MATLAB's rgb2ycbcr).
+LUMA = (65.481 / 255, 128.553 / 255, 24.966 / 255)
 
 
 def _to_nchw(x) -> torch.Tensor:
@@ -38,14 +63,69 @@ def mse(x, reference) -> float:
     return float(((a - b) ** 2).mean())
 
 
+def db_from_mse(mse: float, peak: float = 1.0) -> float:
+    """A mean squared error as a PSNR in dB: ``10 log10(peak^2 / mse)``.
+
+    The one place the kit turns an MSE into decibels (the PSNR of :func:`psnr`, of a
+    fit's history, of a training curve). An MSE of 0 gives +inf; a NaN gives NaN.
+
+    Examples
+    --------
+    >>> db_from_mse(0.01)
+    20.0
+    >>> db_from_mse(0.0)
+    inf
+    """
+    mse = float(mse)
+    if mse < 0:
+        raise ValueError(f"a mean squared error cannot be negative, got {mse}")
+    return math.inf if mse == 0 else 10.0 * math.log10(peak ** 2 / mse)
+
+
 def psnr(x, reference, data_range: float = 1.0) -> float:
     """Peak signal-to-noise ratio in dB: ``10 log10(data_range^2 / MSE)``.
 
     Higher is better; +inf for identical images. On 8-bit images a gain of 1 dB is
     clearly visible, 0.1 dB is not.
     """
-    err = mse(x, reference)
-    return math.inf if err == 0 else 10.0 * math.log10(data_range ** 2 / err)
+    return db_from_mse(mse(x, reference), data_range)
+
+
+def _array64(img) -> np.ndarray:
+    return as_array(img).astype(np.float64)
+
+
+def psnr_masked(x, reference, mask) -> float:
+    """PSNR (dB, peak 1) over the pixels where ``mask`` is 1, all channels.
+
+    Pass ``1 - mask`` of an inpainting mask to score the missing pixels.
+    """
+    a, r = _array64(x), _array64(reference)
+    m = _array64(mask)[..., :1] > 0.5
+    if a.shape != r.shape or m.shape[:2] != a.shape[:2]:
+        raise ValueError(f"shapes differ: image {a.shape}, reference {r.shape}, mask {m.shape[:2]}")
+    if not m.any():
+        raise ValueError("the mask selects no pixel")
+    err = ((a - r) ** 2)[np.broadcast_to(m, a.shape)]
+    return db_from_mse(float(err.mean()))
+
+
+def luminance(img) -> np.ndarray:
+    """The ``Y`` channel (BT.601, ``16/255 + LUMA . rgb``) of an RGB image, ``(H, W)``."""
+    a = _array64(img)
+    if a.shape[-1] == 1:
+        return a[..., 0]
+    return 16 / 255 + a[..., :3] @ np.asarray(LUMA)
+
+
+def psnr_luminance(x, reference, border: int = 4) -> float:
+    """PSNR on the luminance channel with ``border`` pixels cropped on every side (peak 1)."""
+    y, r = luminance(x), luminance(reference)
+    if y.shape != r.shape:
+        raise ValueError(f"shapes differ: {y.shape} vs {r.shape}")
+    if border:
+        y, r = y[border:-border, border:-border], r[border:-border, border:-border]
+    return db_from_mse(float(((y - r) ** 2).mean()))
 
 
 def _gaussian_window(sigma: float = 1.5, truncate: float = 3.5) -> torch.Tensor:

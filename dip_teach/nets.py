@@ -48,6 +48,8 @@ from dataclasses import dataclass, replace
 import torch
 import torch.nn as nn
 
+from . import settings
+
 
 @dataclass(frozen=True)
 class NetConfig:
@@ -178,7 +180,6 @@ def get_config(preset: str | NetConfig | None = None) -> NetConfig:
     if isinstance(preset, NetConfig):
         return preset
     if preset is None:
-        from . import settings
         preset = settings.get_mode().net
     if preset not in PRESETS:
         raise ValueError(f"unknown network preset {preset!r}; choose one of {', '.join(PRESETS)} "
@@ -371,35 +372,45 @@ def count_parameters(net: nn.Module) -> int:
     return sum(p.numel() for p in net.parameters() if p.requires_grad)
 
 
-def count_macs(net: nn.Module, size: int, in_channels: int | None = None) -> int:
-    """Multiply-accumulates of the convolutions in one forward pass on a ``size x size`` image.
+def conv_macs(net: nn.Module, x: torch.Tensor) -> dict[nn.Conv2d, int]:
+    """Multiply-accumulates of each convolution of ``net`` in one forward pass on ``x``.
 
-    Convolutions dominate the cost (BatchNorm, activations and upsampling add a few
-    percent), so only they are counted. A training step (forward + backward) costs
-    about three times this; FLOPs are twice the MACs.
+    Counted by forward hooks (output values x input channels per group x kernel area);
+    the net runs once in eval mode without gradients and is left in the mode it was in.
+    The one MAC counter of the kit: :func:`count_macs` sums it, and
+    :func:`dip_teach.architecture.summary` splits it by scale.
     """
-    config: NetConfig = net.config
-    cin = in_channels or net.in_channels
-    h, w = input_shape(config, size, size)
-    total = 0
+    macs: dict[nn.Conv2d, int] = {}
 
     def hook(module: nn.Conv2d, inputs, output):
-        nonlocal total
         k = module.kernel_size[0] * module.kernel_size[1]
-        total += output.numel() * (module.in_channels // module.groups) * k
+        macs[module] = macs.get(module, 0) + output.numel() * (module.in_channels // module.groups) * k
 
     handles = [m.register_forward_hook(hook) for m in net.modules() if isinstance(m, nn.Conv2d)]
     was_training = net.training
     try:
         net.eval()
         with torch.inference_mode():
-            p = next(net.parameters())
-            net(torch.zeros(1, cin, h, w, device=p.device, dtype=p.dtype))
+            net(x)
     finally:
         for hd in handles:
             hd.remove()
         net.train(was_training)
-    return int(total)
+    return macs
+
+
+def count_macs(net: nn.Module, size: int, in_channels: int | None = None) -> int:
+    """Multiply-accumulates of the convolutions in one forward pass on a ``size x size`` image.
+
+    Convolutions dominate the cost (BatchNorm, activations and upsampling add a few
+    percent), so only they are counted (:func:`conv_macs`). A training step (forward +
+    backward) costs about three times this; FLOPs are twice the MACs.
+    """
+    config: NetConfig = net.config
+    cin = in_channels or net.in_channels
+    h, w = input_shape(config, size, size)
+    p = next(net.parameters())
+    return int(sum(conv_macs(net, torch.zeros(1, cin, h, w, device=p.device, dtype=p.dtype)).values()))
 
 
 def describe(preset: str | NetConfig | None = None, size: int = 256) -> dict:

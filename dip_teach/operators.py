@@ -1,6 +1,8 @@
 """Forward models: how a clean image ``x`` becomes the observation ``y = A(x) + n``.
 
-Each operator does two jobs (the split deepinv calls "physics"):
+Each operator is a :class:`torch.nn.Module` (deepinv's "physics"): what it holds (a
+mask, a filter kernel) is a buffer, so ``op.to(device)`` moves it once, and ``op(x)``
+applies ``A``. It does three jobs:
 
 ``corrupt(x)``
     make an observation from a clean image, for experiments where we know ``x``;
@@ -23,11 +25,12 @@ import math
 
 import numpy as np
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 from PIL import Image, ImageDraw, ImageFont
 
 from . import settings
-from .images import ImageError, as_tensor as _as_tensor, to_array, to_uint8
+from .images import ImageError, as_tensor, to_array, to_uint8
 
 
 def _generator(seed: int | torch.Generator | None) -> torch.Generator | None:
@@ -59,10 +62,20 @@ def check_sigma(sigma: float) -> float:
     return sigma / 255.0
 
 
-class Operator:
-    """Base class: identity forward model, mean squared error data term."""
+class Operator(nn.Module):
+    """Base class: identity forward model, mean squared error data term.
+
+    Subclasses keep their tensors as buffers (``self.register_buffer``) and call
+    ``super().__init__()`` first.
+    """
 
     name = "identity"
+
+    def _follow(self, x: torch.Tensor) -> None:
+        """Move the buffers to ``x``'s device if they are elsewhere: once, like ``op.to(device)``."""
+        buffer = next(self.buffers(), None)
+        if buffer is not None and buffer.device != x.device:
+            self.to(x.device)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Apply ``A`` to a candidate image (differentiable)."""
@@ -70,7 +83,7 @@ class Operator:
 
     def corrupt(self, clean, seed: int | torch.Generator | None = None) -> torch.Tensor:
         """Make an observation ``y = A(clean) + n`` (no noise in the base class)."""
-        return self.forward(_as_tensor(clean)).detach()
+        return self.forward(as_tensor(clean)).detach()
 
     def loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Data term ``mean((A(x) - y)^2)``."""
@@ -96,14 +109,17 @@ class Denoising(Operator):
     """
 
     name = "denoise"
+    #: The paper's iteration budget for this task at full scale (``settings.iterations`` scales it).
+    paper_iterations = 3000
 
     def __init__(self, sigma: float = 25.0, clip: bool = True):
+        super().__init__()
         self.sigma = float(sigma)
         self.std = check_sigma(sigma)
         self.clip = clip
 
     def corrupt(self, clean, seed=None) -> torch.Tensor:
-        x = _as_tensor(clean)
+        x = as_tensor(clean)
         noise = torch.randn(x.shape, generator=_generator(seed)).to(x.device) * self.std
         y = x + noise
         return y.clamp(0, 1) if self.clip else y
@@ -114,6 +130,9 @@ class Denoising(Operator):
 
 class Inpainting(Operator):
     """Missing pixels: ``A(x) = m * x`` with a binary mask ``m`` (1 = known, 0 = missing).
+
+    The mask is a buffer: ``op.to(device)`` moves it once (and an operator first used on
+    another device moves it there itself, once), never on every call.
 
     The loss is the mean squared error over the known values: a number that reads as
     the error of what was measured, whatever the share of holes. The paper's code divides
@@ -129,8 +148,10 @@ class Inpainting(Operator):
     """
 
     name = "inpaint"
+    paper_iterations = 5000
 
     def __init__(self, mask):
+        super().__init__()
         m = torch.as_tensor(np.asarray(mask) if not isinstance(mask, torch.Tensor) else mask).float()
         if m.dim() == 2:
             m = m[None, None]
@@ -142,7 +163,7 @@ class Inpainting(Operator):
             raise ImageError("mask must hold only 0 (missing) and 1 (known); threshold it first, e.g. mask > 0.5")
         if m.sum() == 0:
             raise ImageError("mask marks every pixel as missing: nothing is left to fit")
-        self.mask = m
+        self.register_buffer("mask", m)
 
     def _mask_for(self, x: torch.Tensor) -> torch.Tensor:
         if x.shape[-2:] != self.mask.shape[-2:]:
@@ -152,7 +173,8 @@ class Inpainting(Operator):
             )
         if self.mask.shape[1] not in (1, x.shape[1]):
             raise ImageError(f"mask has {self.mask.shape[1]} channels, the image {x.shape[1]}; use a 1-channel mask")
-        return self.mask.to(x.device)
+        self._follow(x)
+        return self.mask
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x * self._mask_for(x)
@@ -206,15 +228,18 @@ class Downsampling(Operator):
     """
 
     name = "superres"
+    paper_iterations = 2000
 
     def __init__(self, factor: int = 4):
         if int(factor) != factor or factor < 2:
             raise ValueError(f"factor must be an integer >= 2, got {factor}")
+        super().__init__()
         self.factor = int(factor)
-        self.kernel = lanczos_kernel(self.factor)
+        self.register_buffer("kernel", lanczos_kernel(self.factor))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        f, k = self.factor, self.kernel.to(x.device, x.dtype)
+        self._follow(x)
+        f, k = self.factor, self.kernel.to(x.dtype)
         h, w = x.shape[-2:]
         if h % f or w % f:
             raise ImageError(f"image sides {h}x{w} must divide by the factor {f}; crop with dip_teach.images.prepare")
@@ -298,12 +323,13 @@ class JPEG(Operator):
     def __init__(self, quality: int = 10):
         if int(quality) != quality or not 1 <= quality <= 95:
             raise ValueError(f"quality must be an integer from 1 to 95, got {quality}")
+        super().__init__()
         self.quality = int(quality)
 
     def corrupt(self, clean, seed=None) -> torch.Tensor:
         """Save ``clean`` as an 8-bit JPEG in memory and read it back (no resizing, ever:
         resizing after compression would smear the 8x8 blocks the prior must remove)."""
-        x = _as_tensor(clean)
+        x = as_tensor(clean)
         img = Image.fromarray(to_uint8(to_array(x)))
         buf = io.BytesIO()
         img.save(buf, format="JPEG", quality=self.quality)
@@ -314,6 +340,11 @@ class JPEG(Operator):
 
     def __repr__(self) -> str:
         return f"JPEG(quality={self.quality})"
+
+
+#: The paper's three restoration tasks by name, as the command line and the workshop app offer them;
+#: each class's ``paper_iterations`` is the task's budget at full scale.
+TASKS: dict[str, type[Operator]] = {op.name: op for op in (Denoising, Inpainting, Downsampling)}
 
 
 def check_output_size(hw: tuple[int, int], what: str,
@@ -334,7 +365,7 @@ def check_output_size(hw: tuple[int, int], what: str,
 
 def upsample_bicubic(y: torch.Tensor, factor: int) -> torch.Tensor:
     """The classic baseline for super-resolution: bicubic interpolation, clipped to [0, 1]."""
-    y = _as_tensor(y)
+    y = as_tensor(y)
     return F.interpolate(y, scale_factor=factor, mode="bicubic", align_corners=False).clamp(0, 1)
 
 

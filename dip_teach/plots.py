@@ -1,7 +1,11 @@
 """Small matplotlib helpers so notebooks show pictures in one line.
 
->>> from dip_teach import plots
->>> fig = plots.show_images([clean, noisy], ["clean", "noisy"])  # doctest: +SKIP
+>>> from dip_teach import images, operators, plots
+>>> clean = images.load("coffee", size=64)
+>>> noisy = operators.Denoising(25).corrupt(clean, seed=0)
+>>> fig = plots.show_images([clean, noisy], ["clean", "noisy"])
+>>> len(fig.axes)
+2
 """
 from __future__ import annotations
 

@@ -91,18 +91,29 @@ def reptile(names: list[str], size: int, outer_steps: int = 50, inner_steps: int
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-        eps = outer_lr * (1 - step / outer_steps)
-        phi = model.state_dict()
-        for k, v in theta.items():
-            if v.is_floating_point():
-                v.add_(phi[k] - v, alpha=eps)
-            else:
-                v.copy_(phi[k])          # BatchNorm's counter
+        theta = reptile_update(theta, model.state_dict(), eps=outer_lr * (1 - step / outer_steps))
         bar.set_postfix_str(f"inner loss {loss.item():.4f}", refresh=False)
         if log and (step + 1) % max(1, outer_steps // 5) == 0:
             log_line(log, f"reptile step {step + 1}/{outer_steps}: inner loss {loss.item():.4f}, "
                           f"{time.perf_counter() - t0:.0f} s")
     return theta
+
+
+def reptile_update(theta: dict[str, torch.Tensor], phi: dict[str, torch.Tensor], eps: float) -> dict[str, torch.Tensor]:
+    """Reptile's outer step: a new state dict moved the fraction ``eps`` of the way from ``theta`` to ``phi``.
+
+    ``theta`` is where the short fit started, ``phi`` where it ended; each weight becomes
+    ``theta + eps * (phi - theta)``. Entries that are not weights (BatchNorm's counter of
+    batches) take ``phi``'s value. Neither argument is changed.
+
+    Examples
+    --------
+    >>> import torch
+    >>> reptile_update({"w": torch.tensor([0.0, 2.0])}, {"w": torch.tensor([4.0, 2.0])}, 0.25)
+    {'w': tensor([1., 2.])}
+    """
+    return {k: torch.add(v, phi[k] - v, alpha=eps) if v.is_floating_point() else phi[k].clone()
+            for k, v in theta.items()}
 
 
 def warm_start(fit, state: dict[str, torch.Tensor]):

@@ -45,8 +45,9 @@ import numpy as np
 import torch
 
 from . import metrics
-from .images import ImageError, to_array, to_tensor
+from .images import ImageError, as_array, as_tensor, to_array
 from .operators import Denoising, Downsampling, Inpainting, Operator, upsample_bicubic
+from .tables import markdown_table
 
 #: The smoothing of |.| in TV and the wavelet L1 (on the [0, 1] intensity scale):
 #: small enough not to blur an edge, large enough that Adam's steps stay well behaved.
@@ -279,7 +280,7 @@ def restore(y, operator: Operator, prior="tv", weight: float = 0.1, iterations: 
     if not isinstance(operator, Operator):
         raise TypeError(f"operator must be a dip_teach.operators.Operator (e.g. Denoising(25)), "
                         f"got {type(operator).__name__}")
-    y = _observation(y)
+    y = as_tensor(y, "y")
     operator.check(y)
     name = prior if isinstance(prior, str) else getattr(prior, "__name__", "custom")
     regulariser = get_prior(prior)
@@ -292,8 +293,8 @@ def restore(y, operator: Operator, prior="tv", weight: float = 0.1, iterations: 
         raise ValueError(f"iterations must be a positive integer, got {iterations}")
     if not (lr > 0 and math.isfinite(lr)):
         raise ValueError(f"lr must be a positive number, got {lr}")
-    start = initial_guess(y, operator) if x0 is None else _observation(x0, "x0")
-    clean_t = None if clean is None else _observation(clean, "clean").to(y.device)
+    start = initial_guess(y, operator) if x0 is None else as_tensor(x0, "x0")
+    clean_t = None if clean is None else as_tensor(clean, "clean image").to(y.device)
     if clean_t is not None and clean_t.shape != start.shape:
         raise ImageError(f"clean image is {tuple(clean_t.shape)} but the restoration is {tuple(start.shape)}; "
                          "pass the clean image the observation was made from")
@@ -393,8 +394,8 @@ def descend(y, operator: Operator, x0, steps: int = 200, lr: float = 1.0, clean=
     Restoration
         ``energies`` holds the data term at every step.
     """
-    y = _observation(y)
-    x = _observation(x0, "x0").detach().clone().to(y.device).requires_grad_(True)
+    y = as_tensor(y, "y")
+    x = as_tensor(x0, "x0").detach().clone().to(y.device).requires_grad_(True)
     if int(steps) != steps or steps < 1:
         raise ValueError(f"steps must be a positive integer, got {steps}")
     out = Restoration(x=x, prior="none", weight=0.0)
@@ -408,7 +409,7 @@ def descend(y, operator: Operator, x0, steps: int = 200, lr: float = 1.0, clean=
     out.seconds = time.perf_counter() - t0
     out.x = x.detach()
     if clean is not None:
-        out.psnr = metrics.psnr(out.x.clamp(0, 1), _observation(clean, "clean").to(y.device))
+        out.psnr = metrics.psnr(out.x.clamp(0, 1), as_tensor(clean, "clean image").to(y.device))
     return out
 
 
@@ -425,10 +426,9 @@ class WeightSearch:
 
     def table(self) -> str:
         """The sweep as Markdown (weight | PSNR), the best row marked."""
-        rows = ["| weight | PSNR (dB) |", "|---:|---:|"]
-        for w, p in zip(self.weights, self.psnrs):
-            rows.append(f"| {w:.4g} | {p:.2f}{' (best)' if w == self.best_weight else ''} |")
-        return "\n".join(rows)
+        return markdown_table(["weight", "PSNR (dB)"],
+                              [[f"{w:.4g}", f"{p:.2f}{' (best)' if w == self.best_weight else ''}"]
+                               for w, p in zip(self.weights, self.psnrs)], align="rr")
 
 
 #: Weight ranges worth searching for each prior (our units; see the module docstring).
@@ -498,9 +498,9 @@ def skimage_tv(noisy: np.ndarray, weight: float) -> np.ndarray:
     (``eps=1e-6`` instead of ``2e-4``): with the default it stops early on flat
     cartoon images, up to 0.9 dB short of the minimiser (measured at 64x64, sigma 25).
     """
-    from skimage.restoration import denoise_tv_chambolle
+    from skimage.restoration import denoise_tv_chambolle   # here: scikit-image's solvers take ~1 s to import
 
-    return denoise_tv_chambolle(_array(noisy), weight=weight, channel_axis=-1, eps=1e-6,
+    return denoise_tv_chambolle(as_array(noisy, clip=True), weight=weight, channel_axis=-1, eps=1e-6,
                                 max_num_iter=500).astype(np.float32)
 
 
@@ -512,13 +512,13 @@ def skimage_wavelet(noisy: np.ndarray, sigma: float | None = None) -> np.ndarray
     ``"wavelet"`` prior with ``weight = 2 * sigma * sqrt(2 log n)``. Without ``sigma``:
     BayesShrink, a threshold per sub-band from the estimated noise (scikit-image's default).
     """
-    from skimage.restoration import denoise_wavelet
+    from skimage.restoration import denoise_wavelet   # here: ~1 s to import, for these baselines only
 
     kw = dict(wavelet="db1", mode="soft", channel_axis=-1, rescale_sigma=True)
     if sigma is None:
-        out = denoise_wavelet(_array(noisy), method="BayesShrink", **kw)
+        out = denoise_wavelet(as_array(noisy, clip=True), method="BayesShrink", **kw)
     else:
-        out = denoise_wavelet(_array(noisy), sigma=sigma, method="VisuShrink", **kw)
+        out = denoise_wavelet(as_array(noisy, clip=True), sigma=sigma, method="VisuShrink", **kw)
     return out.astype(np.float32)
 
 
@@ -529,9 +529,9 @@ def skimage_nlm(noisy: np.ndarray, sigma: float | None = None) -> np.ndarray:
     ``estimate_sigma``: no clean image, no tuning, which makes it a fair baseline.
     ``sigma`` (a fraction of 1) replaces the estimate when the noise level is known.
     """
-    from skimage.restoration import denoise_nl_means, estimate_sigma
+    from skimage.restoration import denoise_nl_means, estimate_sigma   # here: ~1 s to import (see skimage_tv)
 
-    a = _array(noisy)
+    a = as_array(noisy, clip=True)
     if sigma is None:
         sigma = float(np.mean(estimate_sigma(a, channel_axis=-1)))
     return denoise_nl_means(a, h=0.8 * sigma, sigma=sigma, patch_size=5, patch_distance=6,
@@ -560,20 +560,3 @@ def _check_weight(weight: float) -> float:
     if not (w >= 0 and math.isfinite(w)):
         raise ValueError(f"weight must be a non-negative number (0 means no prior), got {weight}")
     return w
-
-
-def _observation(y, what: str = "y") -> torch.Tensor:
-    if isinstance(y, np.ndarray):
-        return to_tensor(y)
-    if isinstance(y, torch.Tensor):
-        if y.dim() == 3:
-            y = y[None]
-        if y.dim() != 4 or y.shape[0] != 1:
-            raise ImageError(f"{what} must be one image, a (1, C, H, W) tensor or an (H, W, C) array; "
-                             f"got shape {tuple(y.shape)}")
-        return y.float()
-    raise TypeError(f"{what} must be a tensor (1, C, H, W) or an array (H, W, C), got {type(y).__name__}")
-
-
-def _array(img) -> np.ndarray:
-    return to_array(img) if isinstance(img, torch.Tensor) else np.asarray(img, dtype=np.float32)

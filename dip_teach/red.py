@@ -15,13 +15,15 @@ is what makes any denoiser usable: non-local means from scikit-image, or the DnC
 notebook 03. Once the network starts fitting the noise, ``D`` keeps pulling the output
 back, so the PSNR curve stays near its peak and the stopping point matters less.
 
-:class:`WithDenoiser` wraps any forward operator, so :class:`dip_teach.fit.Fit` runs it
-unchanged.
+:class:`Pull` is that term, a prior handed to the solver next to the forward operator:
+``Fit(operator, y, prior=red.Pull(D))`` adds it to the data term in every training step.
 
 Example
 -------
->>> from dip_teach import operators, red
->>> op = red.WithDenoiser(operators.Denoising(25), red.nlm(25), weight=1.0)
+>>> from dip_teach import red
+>>> pull = red.Pull(red.nlm(25), weight=1.0)
+>>> pull
+Pull(weight=1, every=10)
 """
 from __future__ import annotations
 
@@ -30,64 +32,54 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
+from . import denoiser as dncnn_denoiser
 from .images import to_tensor
-from .operators import Operator, check_sigma
+from .operators import check_sigma
 from .priors import skimage_nlm
 
 Denoiser = Callable[[torch.Tensor], torch.Tensor]
 
 
-class WithDenoiser(Operator):
-    """A forward operator whose loss adds the RED pull towards ``D(x)``.
+class Pull:
+    """The RED prior term ``weight * mean((x - t)^2)``, ``t = D(x)`` refreshed every ``every`` calls.
+
+    A solver calls it once per training step on the current output ``x`` and adds the
+    result to its data term (:class:`dip_teach.fit.Fit` does, given ``prior=``); its
+    gradient is ``2 * weight * (x - t) / n``, the pull towards the denoised output. ``t``
+    holds no gradient: any denoiser works, differentiable or not.
 
     Parameters
     ----------
-    base : Operator
-        The task's forward model (its ``forward``, ``corrupt`` and ``check`` are used as they are).
     denoiser : callable
         ``D``: a ``(1, C, H, W)`` tensor in, a denoised one out (see :func:`nlm`, :func:`dncnn`).
     weight : float
         How strongly the output is pulled towards ``D(output)`` (0 = plain DIP).
     every : int
-        Refresh ``t = D(x)`` every this many training steps (denoisers are slow; ``t``
-        changes little between two steps).
+        Refresh ``t = D(x)`` every this many calls (denoisers are slow; ``t`` changes
+        little between two steps).
     """
 
-    def __init__(self, base: Operator, denoiser: Denoiser, weight: float = 1.0, every: int = 10):
+    def __init__(self, denoiser: Denoiser, weight: float = 1.0, every: int = 10):
         if weight < 0:
             raise ValueError(f"weight must be non-negative, got {weight}")
         if int(every) < 1:
             raise ValueError(f"every must be a positive number of steps, got {every}")
-        self.base, self.denoiser, self.weight, self.every = base, denoiser, float(weight), int(every)
-        self.name = f"{base.name}+red"
+        self.denoiser, self.weight, self.every = denoiser, float(weight), int(every)
         self.target: torch.Tensor | None = None
         self.steps = 0
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.base.forward(x)
-
-    def corrupt(self, clean, seed=None) -> torch.Tensor:
-        return self.base.corrupt(clean, seed)
-
-    def check(self, y: torch.Tensor) -> None:
-        self.base.check(y)
-
-    def output_size(self, shape):
-        return self.base.output_size(shape) if hasattr(self.base, "output_size") else shape
-
-    def loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """Data term, plus the RED term during training steps (calls with gradients)."""
-        data = self.base.loss(x, y)
-        if not (torch.is_grad_enabled() and x.requires_grad) or self.weight == 0:
-            return data          # reporting calls (PSNR to the observation) see the data term alone
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        """The term for the output ``x`` of this training step (0 when ``weight`` is 0)."""
+        if self.weight == 0:
+            return x.new_zeros(())
         if self.target is None or self.steps % self.every == 0:
             with torch.no_grad():
                 self.target = self.denoiser(x.detach()).to(x.dtype)
         self.steps += 1
-        return data + self.weight * F.mse_loss(x, self.target)
+        return self.weight * F.mse_loss(x, self.target)
 
     def __repr__(self) -> str:
-        return f"WithDenoiser({self.base!r}, weight={self.weight:g}, every={self.every})"
+        return f"Pull(weight={self.weight:g}, every={self.every})"
 
 
 def nlm(sigma: float) -> Denoiser:
@@ -99,7 +91,5 @@ def nlm(sigma: float) -> Denoiser:
 
 def dncnn(net=None) -> Denoiser:
     """Notebook 03's learned denoiser (the shipped sigma-25 DnCNN unless ``net`` is given)."""
-    from . import denoiser
-
-    net = denoiser.load_pretrained() if net is None else net
-    return lambda x: denoiser.denoise(net, x)
+    net = dncnn_denoiser.load_pretrained() if net is None else net
+    return lambda x: dncnn_denoiser.denoise(net, x)

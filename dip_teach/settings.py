@@ -6,9 +6,11 @@ numbers per mode; they declare a budget at *full* (paper) scale and let the mode
 scale it::
 
     >>> from dip_teach import settings
-    >>> settings.set_mode("test")
+    >>> settings.set_mode("test").name
+    'test'
     >>> settings.iterations(3000)       # the paper's budget, scaled for the test mode
     180
+    >>> settings.set_mode(None)         # back to $DIP_TEACH_MODE (or the device's default)
 
 Three modes exist (the table is :data:`MODES`; the README explains when to use each):
 
@@ -31,6 +33,8 @@ from dataclasses import dataclass, asdict
 from pathlib import Path
 
 import numpy as np
+import PIL
+import skimage
 import torch
 
 MODE_ENV = "DIP_TEACH_MODE"
@@ -303,9 +307,6 @@ def configure_threads(n: int | None = None) -> int:
 
 def report() -> dict:
     """Everything notebook 00 shows about this machine: device, mode, versions, threads."""
-    import PIL
-    import skimage
-
     device = get_device()
     mode = get_mode()
     info = {

@@ -30,19 +30,16 @@ from __future__ import annotations
 import threading
 
 import numpy as np
-import torch
+from matplotlib.figure import Figure
 
+from .fit import FitLike
+from .images import as_array
 
 
 def _as_array(img) -> np.ndarray:
-    """Tensor ``(1, C, H, W)`` or array ``(H, W[, C])`` -> float64 array ``(H, W, C)``."""
-    if isinstance(img, torch.Tensor):
-        # no clipping here: a residual or an unclipped output is a valid input
-        t = img.detach().float().cpu()
-        t = t[0] if t.dim() == 4 else t
-        return t.numpy().transpose(1, 2, 0).astype(np.float64)
-    a = np.asarray(img, dtype=np.float64)
-    return a[..., None] if a.ndim == 2 else a
+    """Tensor ``(1, C, H, W)`` or array ``(H, W[, C])`` -> float64 array ``(H, W, C)``, not clipped
+    (a residual or an unclipped output is a valid input)."""
+    return as_array(img).astype(np.float64)
 
 
 def radial_frequency(height: int, width: int) -> np.ndarray:
@@ -162,7 +159,7 @@ class BandErrorTrack:
         self._errors: list[np.ndarray] = []
         self._lock = threading.Lock()     # a dashboard reads while the training thread writes
 
-    def __call__(self, fit) -> None:
+    def __call__(self, fit: FitLike) -> None:
         it = fit.iteration
         if it == 1 or it % self.every == 0:
             out = fit.latest()
@@ -204,12 +201,12 @@ class BandErrorTrack:
         return out
 
 
-def track(fit, reference: str = "observation", bands: int = 8, points: int = 200) -> BandErrorTrack:
+def track(fit: FitLike, reference="observation", bands: int = 8, points: int = 200) -> BandErrorTrack:
     """Make a :class:`BandErrorTrack` for ``fit`` and attach it as a callback.
 
     Parameters
     ----------
-    fit : dip_teach.fit.Fit
+    fit : dip_teach.fit.FitLike
         A fit that has not finished yet.
     reference : {"observation", "clean"} or array
         What the error is measured against. ``"observation"`` shows what the network
@@ -222,28 +219,20 @@ def track(fit, reference: str = "observation", bands: int = 8, points: int = 200
     if isinstance(reference, str):
         if reference not in ("observation", "clean"):
             raise ValueError(f"reference must be 'observation', 'clean' or an image, got {reference!r}")
-        ref = getattr(fit, reference)
+        ref = fit.observation if reference == "observation" else fit.clean
         if ref is None:
             raise ValueError("this fit has no clean image; use reference='observation'")
     else:
         ref = reference
     ref_arr = _as_array(ref)
-    out_shape = _output_shape(fit)
-    if out_shape is not None and ref_arr.shape[:2] != out_shape:
+    out_shape = tuple(fit.output_size)
+    if ref_arr.shape[:2] != out_shape:
         raise ValueError(f"the reference is {ref_arr.shape[:2]} but the fit's output is {out_shape} "
                          "(a super-resolution fit?): pass reference='clean' or an image of the output's size")
-    total = int(getattr(fit.config, "iterations", None) or 100)
+    total = fit.config.iterations
     recorder = BandErrorTrack(ref_arr, bands=bands, every=max(1, total // max(1, int(points))))
     fit.add_callback(recorder)
     return recorder
-
-
-def _output_shape(fit) -> tuple[int, int] | None:
-    size = getattr(fit, "_output_size", None)
-    try:
-        return tuple(size()) if callable(size) else None
-    except Exception:   # a fit-like object without the helper: skip the check
-        return None
 
 
 class BandErrorMap:
@@ -290,7 +279,6 @@ class BandErrorMap:
 def plot(recorder: BandErrorTrack, ax=None, vmax: float = 1.0):
     """Draw the heat map of :class:`BandErrorMap` into ``ax`` (a new figure when None); return the map."""
     if ax is None:
-        from matplotlib.figure import Figure
         ax = Figure(figsize=(5, 2.6)).subplots()
     heat_map = BandErrorMap(ax, recorder, vmax)
     heat_map.update()

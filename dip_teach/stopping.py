@@ -22,11 +22,15 @@ for the price of one fit).
 
 Example
 -------
+>>> import torch
 >>> crit = ESWMV(window=20, patience=50)
->>> for it, image in enumerate(outputs, 1):        # doctest: +SKIP
+>>> # made-up outputs: they settle until iteration 100, then start to flicker (as when noise is fitted)
+>>> outputs = [torch.full((1, 3, 8, 8), 1 / t + 0.02 * (t > 100) * (t % 2)) for t in range(1, 401)]
+>>> for it, image in enumerate(outputs, 1):
 ...     if crit.update(it, image):
 ...         break
->>> crit.best_iteration                            # doctest: +SKIP
+>>> crit.best_iteration, crit.fired_at             # the last quiet window; 50 iterations later it fires
+(100, 150)
 """
 from __future__ import annotations
 
@@ -34,6 +38,9 @@ import math
 from typing import Callable, Mapping, Sequence
 
 import torch
+
+from . import settings
+from .tables import markdown_table
 
 
 class ESWMV:
@@ -55,8 +62,6 @@ class ESWMV:
     """
 
     def __init__(self, window: int | None = None, patience: int | None = None):
-        from . import settings
-
         self.window = int(window) if window is not None else settings.iterations(100)
         self.patience = int(patience) if patience is not None else settings.iterations(1000)
         if self.window < 2 or self.patience < 1:
@@ -207,11 +212,8 @@ class ComparisonTable(list):
     columns = ("criterion", "iteration", "psnr", "iterations_from_oracle", "db_below_oracle")
 
     def __str__(self) -> str:
-        lines = ["| " + " | ".join(self.columns) + " |", "|" + "---|" * len(self.columns)]
-        for row in self:
-            cells = [f"{row[c]:.2f}" if isinstance(row[c], float) else str(row[c]) for c in self.columns]
-            lines.append("| " + " | ".join(cells) + " |")
-        return "\n".join(lines)
+        return markdown_table(self.columns, [[f"{row[c]:.2f}" if isinstance(row[c], float) else row[c]
+                                              for c in self.columns] for row in self])
 
     def _repr_markdown_(self) -> str:
         return str(self)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from . import denoiser, settings
+from . import denoiser, images, settings
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -62,9 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     net = denoiser.DnCNN(channels=3, width=args.width, depth=args.depth)
     print(f"DnCNN width {args.width}, depth {args.depth}: {denoiser.count_parameters(net):,} parameters, "
           f"receptive field {net.receptive_field} px; sigma {args.sigma:g}; {threads} CPU threads", flush=True)
-    pool = denoiser.training_images()
+    pool = images.training_images()
     pairs = denoiser.test_set(args.sigma, size=args.eval_size)
-    print(f"training on {len(pool)} images ({', '.join(n for n in denoiser.images.catalogue_names('train'))}); "
+    print(f"training on {len(pool)} images ({', '.join(n for n in images.catalogue_names('train'))}); "
           f"testing on {len(pairs)} crops of {args.eval_size} px", flush=True)
     start = time.perf_counter()
     history = denoiser.train(net, sigma=args.sigma, steps=args.steps, batch_size=args.batch_size,

@@ -18,15 +18,19 @@ runs one kernel per visitor: serve it on 127.0.0.1 only (``make demo`` does).
 from __future__ import annotations
 
 from . import images, operators, settings
+from .fit import Fit, FitConfig
 from .live.core import show
-from .live.panel import ParameterPanel
+from .live.panel import STYLE, ParameterPanel
 
-#: task -> (label of its knob, options of the knob, default, the paper's iteration budget)
-TASKS = {
-    "denoise": ("noise sigma", [5, 10, 15, 25, 35, 50, 75], 25, 3000),
-    "inpaint": ("% missing", [10, 30, 50, 70, 90], 50, 5000),
-    "superres": ("zoom factor", [2, 4, 8], 4, 2000),
+#: task -> (label of its knob, options of the knob, default)
+KNOBS = {
+    "denoise": ("noise sigma", [5, 10, 15, 25, 35, 50, 75], 25),
+    "inpaint": ("% missing", [10, 30, 50, 70, 90], 50),
+    "superres": ("zoom factor", [2, 4, 8], 4),
 }
+#: task -> (label of its knob, options of the knob, default, the paper's iteration budget from
+#: :data:`dip_teach.operators.TASKS`), for the panel below
+TASKS = {task: (*knob, operators.TASKS[task].paper_iterations) for task, knob in KNOBS.items()}
 
 
 #: The most iterations one run may ask for, at full scale (4x the paper's longest budget).
@@ -60,6 +64,7 @@ class WorkshopPanel(ParameterPanel):
     """The parameter panel with a task to choose (see the module docstring)."""
 
     kind = "workshop"
+    heading = "<h2>Deep Image Prior: restore a picture with an untrained network</h2>"
 
     def __init__(self, image: str = "astronaut", task: str = "denoise", iterations: int | None = None, **kwargs):
         if task not in TASKS:
@@ -70,28 +75,16 @@ class WorkshopPanel(ParameterPanel):
             iterations = settings.iterations(TASKS[task][3])
         super().__init__(image, iterations=iterations, **kwargs)
 
-    def _build(self):
-        import ipywidgets as w
-
-        style = {"description_width": "110px"}
-        names = images.catalogue_names()
-        self.image_w = w.Dropdown(options=names, value=self.values["image"], description="image", style=style)
-        self.task_w = w.ToggleButtons(options=list(TASKS), value=self.task, description="task", style=style)
-        self.knob_w = {name: w.SelectionSlider(options=opts, value=default, description=label, style=style)
+    def _setting_widgets(self, w) -> list:
+        """The image, the task with its one knob, and the number of iterations."""
+        self.task_w = w.ToggleButtons(options=list(TASKS), value=self.task, description="task", style=STYLE)
+        self.knob_w = {name: w.SelectionSlider(options=opts, value=default, description=label, style=STYLE)
                        for name, (label, opts, default, _) in TASKS.items()}
         self.iter_w = w.BoundedIntText(value=self.values["iterations"], min=1, max=max_iterations(),
-                                       description="iterations", style=style)
+                                       description="iterations", style=STYLE)
         self.knob_box = w.Box([self.knob_w[self.task]])
         self.task_w.observe(self._on_task, names="value")
-        self.run_btn = w.Button(description="Run", icon="play", button_style="success")
-        self.run_btn.add_class("dip-run")
-        self.run_btn.on_click(lambda _: self.run())
-        self.error = w.HTML()
-        self.error.add_class("dip-error")
-        self.area = w.VBox()
-        controls = w.VBox([self.image_w, self.task_w, self.knob_box, self.iter_w, self.run_btn])
-        return w.VBox([w.HTML("<h2>Deep Image Prior: restore a picture with an untrained network</h2>"),
-                       controls, self.error, self.area])
+        return [self._image_widget(w), self.task_w, self.knob_box, self.iter_w]
 
     def _on_task(self, change) -> None:
         """A new task brings its own knob and the paper's budget for it, scaled by the run mode."""
@@ -106,10 +99,8 @@ class WorkshopPanel(ParameterPanel):
                      iterations=int(self.iter_w.value))
         return v
 
-    def make_fit(self, values: dict | None = None):
+    def make_fit(self, values: dict | None = None) -> Fit:
         """The fit the current settings describe (not started)."""
-        from .fit import Fit, FitConfig
-
         v = self._read() if values is None else values
         if v["iterations"] > max_iterations():
             raise ValueError(f"at most {max_iterations()} iterations per run in this app")

@@ -142,7 +142,7 @@ def tasks() -> None:
     for task, name, knob, what in rows:
         clean = images.load(name, size=settings.image_size())
         op, y = workshop.corrupt(task, clean, knob, seed=0)
-        fit = Fit(op, y, clean=clean, config=FitConfig(iterations=settings.iterations(workshop.TASKS[task][3]), seed=0))
+        fit = Fit(op, y, clean=clean, config=FitConfig(iterations=settings.iterations(op.paper_iterations), seed=0))
         result = fit.run()
         shown = F.interpolate(y, scale_factor=knob, mode="nearest") if task == "superres" else y
         observed = f"{psnr(shown, clean):.1f} dB" if task != "superres" else "nearest-neighbour zoom"

@@ -11,6 +11,19 @@ import torch
 from dip_teach import images, settings
 
 
+#: Tests of files other tiers' markers cannot be written in (kept here, by name): a real Jupyter kernel.
+_REAL_KERNEL = ("test_clicks_reach_a_cell_that_trains_in_a_real_kernel",)
+
+
+def pytest_collection_modifyitems(config, items):
+    """The tiers of ``pyproject.toml``: every notebook nbval runs, and the real-kernel test, are
+    ``notebook`` and ``slow`` (so ``make unit`` leaves them out)."""
+    for item in items:
+        if item.path.suffix == ".ipynb" or getattr(item, "originalname", None) in _REAL_KERNEL:
+            item.add_marker(pytest.mark.notebook)
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(autouse=True)
 def _test_mode(monkeypatch):
     monkeypatch.setenv(settings.MODE_ENV, "test")

@@ -25,6 +25,7 @@ import torch
 from PIL import Image
 
 from dip_teach import cli, denoiser, images, operators, settings, workshop
+from dip_teach import fit as fit_module
 from dip_teach.fit import Fit, FitConfig
 from dip_teach.images import ImageError
 
@@ -202,14 +203,15 @@ def test_failed_fit_report_says_why_and_keeps_the_best(tmp_path, capsys):
 
 
 def test_runtime_error_mid_fit_writes_what_it_has(tmp_path, capsys, monkeypatch):
-    real_step = Fit.step
+    real_loop = fit_module.dip_loop
 
-    def step(self):
-        if self.iteration == 5:
-            raise RuntimeError("CUDA out of memory (simulated)")
-        return real_step(self)
+    def loop(*args, **kwargs):                   # the algorithm fails in its 6th iteration
+        for n, step in enumerate(real_loop(*args, **kwargs), start=1):
+            if n == 6:
+                raise RuntimeError("CUDA out of memory (simulated)")
+            yield step
 
-    monkeypatch.setattr(Fit, "step", step)
+    monkeypatch.setattr(fit_module, "dip_loop", loop)
     code, _, err = run_cli(capsys, ["denoise", "coffee", "--size", "64", "--out", str(tmp_path / "o"), *FAST])
     assert code == 1 and err.count("\n") == 1 and "out of memory" in err, err
     report = json.loads((tmp_path / "o" / "report.json").read_text())

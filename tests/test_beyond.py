@@ -23,26 +23,37 @@ def test_jpeg_keeps_the_size_and_makes_8x8_blocks():
         operators.JPEG(0)
 
 
-def test_red_term_only_in_training_steps_and_refreshed():
+def test_red_pull_is_a_prior_term_refreshed_every_few_steps():
     calls = []
 
     def denoiser(x):
         calls.append(1)
         return torch.zeros_like(x)
 
-    base = operators.Denoising(25)
-    op = red.WithDenoiser(base, denoiser, weight=2.0, every=3)
+    pull = red.Pull(denoiser, weight=2.0, every=3)
     x = torch.full((1, 3, 8, 8), 0.5, requires_grad=True)
-    y = torch.full((1, 3, 8, 8), 0.4)
-    data = base.loss(x, y).item()
-    assert op.loss(x, y).item() == pytest.approx(data + 2.0 * 0.25)       # pulled towards D(x) = 0
-    with torch.no_grad():
-        assert op.loss(x, y).item() == pytest.approx(data)                 # reports see the data term alone
+    term = pull(x)
+    assert term.item() == pytest.approx(2.0 * 0.25)                        # pulled towards D(x) = 0
+    (grad,) = torch.autograd.grad(term, x)
+    assert torch.allclose(grad, torch.full_like(x, 2 * 2.0 * 0.5 / x.numel()))   # 2 w (x - t) / n
     for _ in range(5):
-        op.loss(x, y)
-    assert len(calls) == 2                                                 # refreshed at steps 0 and 3
+        pull(x)
+    assert len(calls) == 2                                                 # refreshed at calls 0 and 3
+    assert red.Pull(denoiser, weight=0)(x).item() == 0
     with pytest.raises(ValueError, match="non-negative"):
-        red.WithDenoiser(base, denoiser, weight=-1)
+        red.Pull(denoiser, weight=-1)
+
+
+def test_fit_adds_the_prior_to_the_data_term_only():
+    clean = images.load("coffee", size=64)
+    base = operators.Denoising(25)
+    y = base.corrupt(clean, seed=0)
+    cfg = FitConfig(iterations=3, seed=0, ema=0, net="tiny", reg_noise_std=0.0)
+    plain = Fit(base, y, clean, cfg).run().history
+    zero = Fit(base, y, clean, cfg, prior=lambda x: x.sum() * 0).run().history
+    assert zero["loss"] == plain["loss"]                                   # a zero prior changes nothing
+    pulled = Fit(base, y, clean, cfg, prior=lambda x: x.new_tensor(1.0)).run().history
+    assert pulled["loss"][0] == pytest.approx(plain["loss"][0] + 1.0)     # the loss holds the prior term
 
 
 def test_red_with_dncnn_holds_the_psnr_after_the_peak():
@@ -51,8 +62,8 @@ def test_red_with_dncnn_holds_the_psnr_after_the_peak():
     y = base.corrupt(clean, seed=0)
     cfg = dict(iterations=250, seed=0, ema=0, net="tiny", reg_noise_std=0.0, lr=0.02)
     plain = np.asarray(Fit(base, y, clean, FitConfig(**cfg)).run().history["psnr_clean"])
-    pulled = np.asarray(Fit(red.WithDenoiser(base, red.dncnn(), 1.0, 5), y, clean,
-                            FitConfig(**cfg)).run().history["psnr_clean"])
+    pulled = np.asarray(Fit(base, y, clean, FitConfig(**cfg),
+                            prior=red.Pull(red.dncnn(), 1.0, 5)).run().history["psnr_clean"])
     assert pulled[-1] > plain[-1] + 0.5, (pulled[-1], plain[-1])
 
 

@@ -31,6 +31,8 @@ import pytest
 from lab_browser import (ROOT, chromium, code_cell, count, frozen_after, jupyterlab, missing, open_notebook,
                          outputs, queued, run_all_from_menu, src, until)
 
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
 
 RACE_CELL = """\
 from dip_teach import live

@@ -18,12 +18,12 @@ import pytest
 
 import lab_browser
 
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
 ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("make_readme_images", ROOT / "scripts" / "make_readme_images.py")
 readme_images = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(readme_images)
-
-
 
 
 @pytest.fixture(scope="module")
@@ -72,13 +72,15 @@ def _drive(page, url: str, artifacts) -> None:
     lab_browser.until(lambda: count(page) > 0, 120, "the fit's counter to start")
     c1 = count(page)
     lab_browser.until(lambda: count(page) > c1, 10, f"the counter to move past {c1}")
-    assert "Inpainting" in page.inner_text("body") or "inpaint" in page.inner_text("body")
+    # the dashboard's title names the fit's operator: the task chosen above reached the fit
+    # (the task buttons' own labels, "inpaint" among them, are on the page whatever ran)
+    assert "Inpainting(missing=" in page.inner_text("body"), "the fit is not the inpainting chosen"
     page.screenshot(path=str(artifacts / "demo_mid_fit.png"), full_page=True)
 
     page.locator("button.dip-stop").first.click()
-    time.sleep(1.0)
-    after_1s = count(page)
-    time.sleep(1.5)
-    assert count(page) == after_1s, "the counter still moved after Stop"
-    lab_browser.until(lambda: "stopped" in page.locator(".dip-stats").first.inner_text(), 5, "the status 'stopped'")
+    # event, not a guess at how long Stop takes: the status says 'stopped' once the loop has ended
+    lab_browser.until(lambda: "stopped" in page.locator(".dip-stats").first.inner_text(), 30, "the status 'stopped'")
+    after_stop = count(page)
+    time.sleep(1.5)                 # a hold to see nothing move: no assert on how long anything took
+    assert count(page) == after_stop, "the counter still moved after the fit said it stopped"
     assert not any(e.strip() for e in page.locator(".dip-error").all_inner_texts())

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from dip_teach import denoiser, images, metrics, operators, train_denoiser
+from dip_teach import baselines, denoiser, images, metrics, operators, train_denoiser
 from dip_teach.denoiser import DnCNN, WeightsError
 
 
@@ -34,7 +34,7 @@ def test_patches_are_sampled_flipped_and_seeded():
 def test_training_a_few_steps_lowers_the_loss():
     torch.manual_seed(0)
     net = DnCNN(width=8, depth=2)
-    pool = denoiser.training_images()[:2]
+    pool = images.training_images()[:2]
     pairs = denoiser.test_set(25, size=32, names=["coffee"])
     h = denoiser.train(net, sigma=25, steps=40, batch_size=8, patch_size=24, lr=3e-3, eval_every=10,
                        test_pairs=pairs, pool=pool)
@@ -151,20 +151,20 @@ def test_handcrafted_baselines_are_notebook_02s_at_their_best():
     from dip_teach import priors
 
     (_, x, y), = denoiser.test_set(25, size=32, names=["coffee"])
-    out = denoiser.handcrafted(y, x)
+    out = baselines.handcrafted(y, x)
     ya, xa = images.to_array(y), images.to_array(x)
-    tv_psnrs = [metrics.psnr(priors.skimage_tv(ya, w), xa) for w in denoiser.TV_WEIGHTS]
+    tv_psnrs = [metrics.psnr(priors.skimage_tv(ya, w), xa) for w in baselines.TV_WEIGHTS]
     assert metrics.psnr(out["TV"], xa) == pytest.approx(max(tv_psnrs))          # the oracle weight
     assert metrics.psnr(out["TV"], xa) > min(tv_psnrs) + 1                       # and the weight matters
     assert np.allclose(out["NLM"], priors.skimage_nlm(ya))
 
 
 def test_compare_averages_over_noise_draws_and_groups_images(shipped):
-    rows = denoiser.compare(shipped, 25, size=32, names=["coffee", "cartoon"], seeds=(0, 1))
+    rows = baselines.compare_denoiser(shipped, 25, size=32, names=["coffee", "cartoon"], seeds=(0, 1))
     assert set(rows) == {"coffee", "cartoon"} and set(rows["coffee"]) == {"noisy", "TV", "NLM", "DnCNN"}
-    one = denoiser.compare(shipped, 25, size=32, names=["coffee"], seeds=(0,))["coffee"]
-    two = denoiser.compare(shipped, 25, size=32, names=["coffee"], seeds=(1,))["coffee"]
+    one = baselines.compare_denoiser(shipped, 25, size=32, names=["coffee"], seeds=(0,))["coffee"]
+    two = baselines.compare_denoiser(shipped, 25, size=32, names=["coffee"], seeds=(1,))["coffee"]
     assert rows["coffee"]["DnCNN"] == pytest.approx((one["DnCNN"] + two["DnCNN"]) / 2)
-    assert denoiser.mean_over(rows, ["coffee"]) == rows["coffee"]
+    assert baselines.mean_over(rows, ["coffee"]) == rows["coffee"]
     with pytest.raises(ValueError, match="none of"):
-        denoiser.mean_over(rows, ["astronaut"])
+        baselines.mean_over(rows, ["astronaut"])

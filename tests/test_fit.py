@@ -1,11 +1,13 @@
-"""The DIP fit: the science at small scale, and the machinery (threads, divergence, seeds).
+"""The DIP fit: the science at small scale, and the machinery (controls, divergence, seeds).
 
 Everything runs on 64x64 crops with the ``tiny`` net on one thread, so the whole file
 takes seconds. The property tests assert the claims the course makes.
 """
 from __future__ import annotations
 
+import itertools
 import math
+import threading
 import time
 
 import numpy as np
@@ -13,7 +15,7 @@ import pytest
 import torch
 
 from dip_teach import images, operators
-from dip_teach.fit import Fit, FitConfig, FitResult, log_spaced
+from dip_teach.fit import Fit, FitConfig, FitResult, append_row, dip_loop, log_spaced, new_history
 from dip_teach.images import ImageError
 from dip_teach.metrics import psnr
 from dip_teach.stopping import ESWMV, oracle_iteration
@@ -74,11 +76,11 @@ def test_blind_criterion_stops_near_the_oracle(overlong):
     fit, noisy = overlong
     r = fit.result
     oracle = oracle_iteration(fit.history)
-    assert fit.stop_iteration is not None                # it fired before the end
-    assert r.iter_stopped < fit.stop_iteration
-    assert r.psnr_stopped > max(fit.history["psnr_clean_avg"]) - 1.0
-    assert r.psnr_stopped > noisy + 2
-    assert abs(r.iter_stopped - oracle) < 0.5 * len(fit.history["iteration"])
+    assert fit.criterion_fired_at is not None            # it fired before the end
+    assert r.iter_picked < fit.criterion_fired_at        # and picked an earlier iteration
+    assert r.psnr_picked > max(fit.history["psnr_clean_avg"]) - 1.0
+    assert r.psnr_picked > noisy + 2
+    assert abs(r.iter_picked - oracle) < 0.5 * len(fit.history["iteration"])
 
 
 def test_result_history_and_snapshots_are_consistent(overlong):
@@ -113,40 +115,79 @@ def test_every_operator_improves_on_its_input(coffee, name):
     assert result.best_image.shape == coffee.shape
 
 
+def test_fit_runs_exactly_the_bare_loop(coffee):
+    """Fit is dip_loop plus bookkeeping: the same seed gives the same losses, bit for bit."""
+    op = operators.Denoising(25)
+    y = op.corrupt(coffee, seed=0)
+    config = FitConfig(net="tiny", iterations=12)
+    bare = Fit(op, y, config=config)                     # its net, z, optimiser and noise, never run
+    loop = dip_loop(bare.net, bare.z, op, bare.observation, bare.optimizer, reg_noise_std=bare.config.reg_noise_std,
+                    ema=bare.config.ema, noise=bare._noise_gen)
+    steps = list(itertools.islice(loop, 12))
+    fit = Fit(op, y, config=config)
+    assert fit.run().history["loss"] == [s.loss for s in steps]
+    assert all(s.updated for s in steps)
+    assert np.array_equal(fit.latest_averaged(), images.to_array(steps[-1].averaged))
+
+
+def test_history_rows_are_appended_by_name():
+    history = new_history()
+    append_row(history, iteration=1, loss=0.5, psnr_clean=20.0, psnr_clean_avg=21.0, psnr_obs=3.0,
+               psnr_obs_avg=3.1, seconds=0.1)
+    assert history["psnr_clean_avg"] == [21.0] and history["seconds"] == [0.1]
+    with pytest.raises(KeyError, match="psnr_obs_avg"):
+        append_row(history, iteration=2, loss=0.4, psnr_clean=20.0, psnr_clean_avg=21.0, psnr_obs=3.0, seconds=0.2)
+    assert len(history["iteration"]) == 1                # a bad row adds nothing
+
+
 def test_pause_resume_and_stop_from_another_thread(coffee):
+    """The fit trains in this thread; pause, resume and stop come from another (a button's)."""
     op = operators.Denoising(25)
     fit = Fit(op, op.corrupt(coffee, seed=0), clean=coffee, config=FitConfig(net="tiny", iterations=10_000))
     assert fit.status == "idle" and fit.result is None
-    fit.start()
-    deadline = time.time() + 20
-    while fit.iteration < 3 and time.time() < deadline:
-        time.sleep(0.01)
-    fit.pause()
-    time.sleep(0.3)                                      # let the current iteration end
-    paused_at = fit.iteration
-    time.sleep(0.3)
-    assert fit.status == "paused" and fit.iteration == paused_at
-    fit.resume()
-    while fit.iteration < paused_at + 2 and time.time() < deadline:
-        time.sleep(0.01)
-    assert fit.iteration >= paused_at + 2
-    fit.stop()
-    result = fit.wait(timeout=10)
-    assert fit.status == "stopped" and 3 <= result.iterations < 10_000
+    fit.add_callback(lambda f: f.iteration == 3 and f.pause())   # held before iteration 4, whatever the timing
+    seen = {}
+
+    def button():
+        try:
+            deadline = time.time() + 60
+            while fit.status != "paused" and time.time() < deadline:
+                time.sleep(0.01)
+            seen["status"], seen["held"] = fit.status, fit.iteration
+            fit.resume()
+            while fit.iteration < 6 and time.time() < deadline:
+                time.sleep(0.01)
+            seen["resumed"] = fit.iteration
+        finally:
+            fit.stop()
+
+    thread = threading.Thread(target=button, daemon=True)
+    thread.start()
+    result = fit.run()
+    thread.join(10)
+    assert seen["status"] == "paused" and seen["held"] == 3 and seen["resumed"] >= 6
+    assert fit.status == "stopped" and 6 <= result.iterations < 10_000
     assert len(result.history["loss"]) == result.iterations and math.isfinite(result.psnr_best)
 
 
 def test_stop_while_paused_ends_the_fit(coffee):
-    fit = Fit(operators.Operator(), coffee, config=FitConfig(net="tiny", iterations=10_000)).start()
-    while fit.iteration < 1:
-        time.sleep(0.01)
-    fit.pause()
-    fit.stop()
-    fit.wait(timeout=10)
-    assert fit.status == "stopped"
+    fit = Fit(operators.Operator(), coffee, config=FitConfig(net="tiny", iterations=10_000))
+    fit.add_callback(lambda f: f.iteration == 2 and f.pause())
+
+    def button():
+        deadline = time.time() + 60
+        while fit.status != "paused" and time.time() < deadline:
+            time.sleep(0.01)
+        fit.stop()
+
+    thread = threading.Thread(target=button, daemon=True)
+    thread.start()
+    fit.run()
+    thread.join(10)
+    assert fit.status == "stopped" and fit.iteration == 2
 
 
-def test_errors_in_the_thread_are_raised_by_wait(coffee):
+def test_errors_are_raised_and_kept(coffee):
     fit = Fit(operators.Operator(), coffee, config=FitConfig(net="tiny", iterations=50))
 
     def broken(f):
@@ -154,9 +195,8 @@ def test_errors_in_the_thread_are_raised_by_wait(coffee):
             raise ValueError("callback broke")
 
     fit.add_callback(broken)
-    fit.start()
     with pytest.raises(ValueError, match="callback broke"):
-        fit.wait(timeout=20)
+        fit.run()
     assert fit.status == "failed" and isinstance(fit.error, ValueError)
     assert fit.result.iterations == 5                    # the history up to the failure is kept
 
@@ -199,13 +239,13 @@ def test_same_seed_same_history_on_cpu(coffee):
 def test_without_clean_image_best_comes_from_the_blind_criterion(coffee):
     op = operators.Denoising(25)
     fit = Fit(op, op.corrupt(coffee, seed=0), config=FitConfig(
-        net="tiny", iterations=40, stopping=ESWMV(window=5, patience=10)))
+        net="tiny", iterations=80, stopping=ESWMV(window=5, patience=10)))
     r = fit.run()
     assert all(math.isnan(v) for v in r.history["psnr_clean"]) and math.isnan(r.psnr_best)
     assert all(math.isfinite(v) for v in r.history["psnr_obs_avg"])
     assert r.best_image.shape == (64, 64, 3)
-    if fit.stop_iteration is not None:
-        assert fit.best.iteration == fit.stopping.best_iteration
+    assert fit.criterion_fired_at is not None            # (at 26 of 80 when measured)
+    assert fit.best.iteration == fit.stopping.best_iteration == r.iter_picked < fit.criterion_fired_at
 
 
 def test_stop_early_ends_the_fit_when_the_criterion_fires(coffee):
@@ -213,7 +253,7 @@ def test_stop_early_ends_the_fit_when_the_criterion_fires(coffee):
     fit = Fit(op, op.corrupt(coffee, seed=0), config=FitConfig(
         net="tiny", iterations=500, stop_early=True, stopping=ESWMV(window=3, patience=5)))
     fit.run()
-    assert fit.status == "stopped" and fit.iteration == fit.stop_iteration < 500
+    assert fit.status == "stopped" and fit.iteration == fit.criterion_fired_at < 500
 
 
 def test_superres_output_has_the_high_resolution_size(coffee):

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("build_html", ROOT / "scripts" / "build_html.py")
@@ -33,6 +34,8 @@ def test_links_between_notebooks_become_links_between_pages():
     assert nb.cells[1].source == "path = '01_inverse_problems.ipynb'", "code is never rewritten"
 
 
+@pytest.mark.slow
+@pytest.mark.notebook
 def test_site_builds_in_test_mode_with_every_page_and_its_pictures(tmp_path):
     out = tmp_path / "site"
     env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}

@@ -138,3 +138,27 @@ def test_save_never_overwrites(tmp_path, small_image):
 def test_saved_image_reloads_within_quantisation(tmp_path, small_image):
     p = images.save_image(tmp_path / "a.png", images.to_tensor(small_image))
     assert np.abs(images.load_image(p) - small_image).max() <= 0.5 / 255 + 1e-6
+
+
+def test_as_array_changes_the_layout_only():
+    t = torch.linspace(-0.5, 1.5, 2 * 3 * 4).reshape(1, 2, 3, 4)
+    a = images.as_array(t)
+    assert a.shape == (3, 4, 2) and a.dtype == np.float32
+    assert a.min() == pytest.approx(-0.5) and a.max() == pytest.approx(1.5)       # not clipped
+    assert images.as_array(t, clip=True).min() == 0 and images.as_array(t, clip=True).max() == 1
+    assert np.array_equal(images.as_array(t[0]), a)
+    mask = np.array([[0, 1], [1, 0]], dtype=np.uint8)
+    assert images.as_array(mask).shape == (2, 2, 1) and images.as_array(mask).max() == 1   # values kept
+    assert images.as_array(np.zeros((2, 2, 3))).dtype == np.float64                     # float dtype kept
+    with pytest.raises(ImageError, match="batch of 2"):
+        images.as_array(torch.zeros(2, 3, 8, 8))
+    with pytest.raises(ImageError, match="shape"):
+        images.as_array(np.zeros(5))
+
+
+def test_as_tensor_refuses_what_is_not_an_image():
+    assert images.as_tensor(np.zeros((8, 8))).shape == (1, 1, 8, 8)
+    with pytest.raises(TypeError, match="tensor"):
+        images.as_tensor([[0.5]])
+    with pytest.raises(ImageError, match="one image"):
+        images.as_tensor(torch.zeros(2, 3, 8, 8))

@@ -54,6 +54,8 @@ def _project_files() -> list[str]:
             if p.is_file() and not skip.intersection(p.relative_to(ROOT).parts)]
 
 
+@pytest.mark.slow
+@pytest.mark.network          # pip installs requirements.txt from the package index
 def test_requirements_alone_make_the_kit_importable(tmp_path):
     clone = tmp_path / "dip-teach"
     for rel in _project_files():

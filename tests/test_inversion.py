@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from dip_teach import classifier, evaluate, images, inversion
+from dip_teach import classifier, images, inversion, metrics
 
 
 @pytest.fixture(scope="module")
@@ -57,20 +57,20 @@ def test_masked_and_luminance_psnr():
     guess[:8] += 0.1
     top = np.zeros((16, 16))
     top[:8] = 1
-    assert evaluate.psnr_masked(guess, clean, top) == pytest.approx(20.0)
-    assert evaluate.psnr_masked(guess, clean, 1 - top) == np.inf
+    assert metrics.psnr_masked(guess, clean, top) == pytest.approx(20.0)
+    assert metrics.psnr_masked(guess, clean, 1 - top) == np.inf
     # an error only in a 2-pixel border disappears once the border is cropped
     edge = clean.copy()
     edge[:2] += 0.2
-    assert evaluate.psnr_luminance(edge, clean, border=2) == np.inf
-    assert evaluate.psnr_luminance(edge, clean, border=0) < 30
+    assert metrics.psnr_luminance(edge, clean, border=2) == np.inf
+    assert metrics.psnr_luminance(edge, clean, border=0) < 30
     # green weighs most in luminance
     g, b = clean.copy(), clean.copy()
     g[..., 1] += 0.1
     b[..., 2] += 0.1
-    assert evaluate.psnr_luminance(g, clean, 0) < evaluate.psnr_luminance(b, clean, 0)
+    assert metrics.psnr_luminance(g, clean, 0) < metrics.psnr_luminance(b, clean, 0)
     with pytest.raises(ValueError, match="no pixel"):
-        evaluate.psnr_masked(guess, clean, np.zeros((16, 16)))
+        metrics.psnr_masked(guess, clean, np.zeros((16, 16)))
 
 
 def test_class_match_is_the_official_objective_and_stops_pushing_at_the_level(clf):

@@ -13,6 +13,7 @@ sends it a click while a cell trains, as JupyterLab does.
 """
 from __future__ import annotations
 
+import inspect
 import math
 import threading
 import time
@@ -21,7 +22,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from dip_teach import images, live, operators
+from dip_teach import images, live, operators, progress
+from dip_teach.fit import Best, FitConfig, FitLike, FitResult, Snapshot, append_row, new_history
 from dip_teach.live import core
 
 ipywidgets = pytest.importorskip("ipywidgets")
@@ -29,50 +31,33 @@ ipywidgets = pytest.importorskip("ipywidgets")
 
 # ----------------------------------------------------------------------- a fake fit
 class FakeFit:
-    """Follows the contract of dip_teach.fit.Fit; each iteration sleeps ``delay`` seconds.
+    """Keeps the contract of dip_teach.fit.Fit (:class:`FitLike`); each iteration sleeps ``delay`` seconds.
 
     The output brightens with the iterations, so frames differ; ``fail_at`` raises
     in the training thread at that iteration.
     """
 
     def __init__(self, iterations=200, delay=0.004, fail_at=None, size=16, clean=True, snapshots=(1, 3, 10, 30, 100)):
-        self.config = SimpleNamespace(iterations=iterations, ema=0.9, net="fake")
+        self.config = FitConfig(iterations=iterations, ema=0.9, net="tiny")
         self.operator = operators.Denoising(25)
         rng = np.random.default_rng(0)
         self._clean = rng.random((size, size, 3)).astype(np.float32)
         self.observation = images.to_tensor(self._clean)
         self.clean = images.to_tensor(self._clean) if clean else None
+        self.output_size = (size, size)
         self.delay, self.fail_at = delay, fail_at
         self.status, self.error, self.iteration = "idle", None, 0
-        self.history = {k: [] for k in ("iteration", "loss", "psnr_clean", "psnr_clean_avg", "psnr_obs",
-                                        "psnr_obs_avg", "seconds")}
-        self.snapshots, self.best, self.stop_iteration = [], None, None
+        self.history = new_history()
+        self.snapshots, self.best, self.criterion_fired_at = [], None, None
         self.lock = threading.Lock()
         self._snapshot_at = set(snapshots) | {iterations}
-        self._callbacks, self._thread = [], None
+        self._callbacks = []
         self._stop, self._running = threading.Event(), threading.Event()
         self._running.set()
         self._out = np.zeros_like(self._clean)
 
     def add_callback(self, fn):
         self._callbacks.append(fn)
-
-    def start(self):
-        self.status = "running"
-        self._thread = threading.Thread(target=self._thread_main, daemon=True)
-        self._thread.start()
-        return self
-
-    def _thread_main(self):
-        try:
-            self.run()
-        except BaseException as err:
-            self.error = err
-
-    def run(self):
-        for _ in self.steps():
-            pass
-        return self.result
 
     def steps(self):
         self.status = "running"
@@ -92,12 +77,12 @@ class FakeFit:
                 with self.lock:
                     self._out = out
                     p = 10 * math.log10(1 / max(1e-8, float(np.mean((out - self._clean) ** 2))))
-                    for k, v in zip(self.history, (it, 1 / it, p, p - 1, p, p, time.perf_counter() - t0)):
-                        self.history[k].append(v)
+                    append_row(self.history, iteration=it, loss=1 / it, psnr_clean=p, psnr_clean_avg=p - 1,
+                               psnr_obs=p, psnr_obs_avg=p, seconds=time.perf_counter() - t0)
                     if it in self._snapshot_at:
-                        self.snapshots.append(SimpleNamespace(iteration=it, image=out, averaged=out * 0.9))
+                        self.snapshots.append(Snapshot(it, out, out * 0.9))
                     if self.best is None or p > self.best.psnr:
-                        self.best = SimpleNamespace(iteration=it, psnr=p, image=out)
+                        self.best = Best(it, p, out)
                     self.iteration = it
                 for fn in self._callbacks:
                     fn(self)
@@ -112,7 +97,13 @@ class FakeFit:
 
     @property
     def result(self):
-        return SimpleNamespace(iterations=self.iteration, image=self._out)
+        if self.iteration == 0:
+            return None
+        h = self.get_history()
+        return FitResult(image=self._out, best_image=self.best.image, iter_best=self.best.iteration,
+                         psnr_best=self.best.psnr, psnr_final=h["psnr_clean_avg"][-1], iter_picked=None,
+                         psnr_picked=math.nan, iterations=self.iteration, seconds=h["seconds"][-1],
+                         seconds_best=math.nan, history=h, diverged=0)
 
     def pause(self):
         if self.status == "running":
@@ -128,21 +119,44 @@ class FakeFit:
         self._stop.set()
         self._running.set()
 
-    def wait(self, timeout=None):
-        if self._thread is not None:
-            self._thread.join(timeout)
-            if self._thread.is_alive():
-                raise TimeoutError("still running")
-        if self.error is not None:
-            raise self.error
-        return self.result
-
     def latest(self):
         with self.lock:
             return None if self.iteration == 0 else self._out.copy()
 
     def latest_averaged(self):
         return None if self.iteration == 0 else self.latest() * 0.9
+
+    def get_history(self):
+        with self.lock:
+            return {k: list(v) for k, v in self.history.items()}
+
+
+def _members(cls):
+    """A protocol's members: name -> signature (methods) or None (attributes and properties)."""
+    names = [n for n in dir(cls) if not n.startswith("_")] + list(getattr(cls, "__annotations__", {}))
+    out = {}
+    for name in set(names):
+        value = inspect.getattr_static(cls, name, None)
+        out[name] = inspect.signature(value) if inspect.isfunction(value) else None
+    return out
+
+
+def test_the_fake_fit_keeps_the_fit_contract():
+    """FakeFit stands in for Fit in these tests: both satisfy FitLike, with the same method signatures."""
+    from dip_teach.fit import Fit
+
+    contract = _members(FitLike)
+    real = Fit(operators.Operator(), images.load("coffee", size=64), config=FitConfig(net="tiny", iterations=2))
+    fake = FakeFit()
+    assert isinstance(real, FitLike) and isinstance(fake, FitLike)
+    assert not isinstance(object(), FitLike)
+    for name, signature in contract.items():
+        if signature is None:
+            continue
+        for impl in (Fit, FakeFit):
+            got = inspect.signature(getattr(impl, name))
+            assert list(got.parameters) == list(signature.parameters), (impl.__name__, name, got, signature)
+    assert set(contract) >= {"steps", "pause", "resume", "stop", "result", "history", "status", "config"}
 
 
 def until(condition, timeout=10.0, what="condition"):
@@ -224,7 +238,7 @@ def test_counter_keeps_moving_when_image_frames_are_held_back():
 
     def after(f):
         if f.iteration == 20:
-            dash.frames.next_at = time.perf_counter() + 60      # as after a very slow frame
+            dash.image_throttle.next_at = time.perf_counter() + 60      # as after a very slow frame
             shown.append((count(dash), dash.out_img.value))
         if f.iteration == 500:
             shown.append((count(dash), dash.out_img.value))
@@ -392,7 +406,7 @@ def test_a_kernel_without_subshells_says_how_to_stop(monkeypatch):
     from dip_teach.live import clicks
 
     monkeypatch.setattr(clicks, "_FAILED", "this kernel has no subshells (ipykernel < 7)")
-    monkeypatch.setattr(core, "_kernel_shell", lambda: SimpleNamespace())
+    monkeypatch.setattr(core, "in_kernel", lambda: True)
     dash = live.watch(FakeFit(iterations=5), headless=False)
     assert "interrupt button" in dash.error.value and "ipykernel" in dash.error.value
     assert dash.fit.status == "finished"           # the fit itself trains all the same
@@ -538,7 +552,7 @@ def test_headless_detection_inside_a_kernel(monkeypatch):
     """JupyterLab sends metadata with each cell; nbval and nbconvert send none."""
     metadata = {}
     kernel = SimpleNamespace(get_parent=lambda: {"metadata": metadata, "header": {"msg_id": "x"}})
-    monkeypatch.setattr(core, "_kernel_shell", lambda: SimpleNamespace(kernel=kernel))
+    monkeypatch.setattr(progress, "kernel_shell", lambda: SimpleNamespace(kernel=kernel))
     monkeypatch.delenv(live.HEADLESS_ENV, raising=False)
     monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
     monkeypatch.delenv("PYTEST_CURRENT_TEST", raising=False)
@@ -832,3 +846,17 @@ def test_clicks_reach_a_cell_that_trains_in_a_real_kernel():
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+
+
+def test_views_make_their_controls_and_message_box_themselves():
+    """The base class builds the buttons, counter and error box; each view only arranges them."""
+    for view in (live.watch(FakeFit(iterations=3), headless=False, start=False),
+                 live.side_by_side({"a": FakeFit(iterations=3)}, headless=False, start=False)):
+        parts = set()
+        stack = [view.widget]
+        while stack:
+            w = stack.pop()
+            parts.add(id(w))
+            stack.extend(getattr(w, "children", ()))
+        assert {id(view.start_btn), id(view.pause_btn), id(view.stop_btn), id(view.counter), id(view.error)} <= parts
+    assert live.watch(FakeFit(iterations=3), headless=True, name="h").error is None     # headless: no widgets

@@ -220,6 +220,8 @@ def test_instructor_copy_keeps_every_solution(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.slow
+@pytest.mark.notebook
 def test_student_notebook_runs_whole(path, tmp_path):
     """Run All on the student copy, in the test mode, exercises unanswered: every cell runs without an
     exception (cells that need an answer fall back or are guarded), and the first stub says "not yet"."""

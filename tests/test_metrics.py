@@ -32,3 +32,13 @@ def test_ssim_matches_scikit_image(pair):
 def test_shape_mismatch_is_explained(pair):
     with pytest.raises(ValueError, match="differ in shape"):
         metrics.psnr(pair[0], pair[0][:32])
+
+
+def test_db_from_mse_is_the_psnr_of_an_mse(pair):
+    clean, noisy = pair
+    assert metrics.db_from_mse(metrics.mse(noisy, clean)) == metrics.psnr(noisy, clean)
+    assert metrics.db_from_mse(0.01) == pytest.approx(20.0)
+    assert metrics.db_from_mse(0.01 * 255 ** 2, peak=255) == pytest.approx(20.0)
+    assert metrics.db_from_mse(0) == math.inf
+    with pytest.raises(ValueError, match="negative"):
+        metrics.db_from_mse(-1e-3)

@@ -1,4 +1,7 @@
 """The helpers of notebooks 04-06: the pixel-MLP control, the architecture table, baselines, ES-WMV replay."""
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -139,8 +142,10 @@ def test_baselines_refuse_mismatched_images():
         baselines.compare(np.zeros((32, 32, 3)), np.zeros((64, 64, 3)))
 
 
-def test_bm3d_note_says_why():
-    assert "non-commercial" in baselines.BM3D_NOTE
+def test_notebook_04_says_why_bm3d_is_left_out():
+    nb = json.loads((Path(__file__).resolve().parent.parent / "notebooks" / "04_deep_image_prior.ipynb").read_text())
+    prose = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"]
+    assert any("BM3D is not in this table" in p and "non-commercial" in p for p in prose)
 
 
 # ------------------------------------------------------------------ ES-WMV replay
@@ -155,10 +160,20 @@ def test_recorded_variance_replays_the_fits_own_criterion():
     assert len(recorded[5].variances) == 60 - 5 + 1 and len(recorded[10].variances) == 60 - 10 + 1
     pick, fired = stopping.fire_point(recorded[5].variances, 15)
     assert pick == fit.stopping.best_iteration and fired == fit.stopping.fired_at
-    # more patience never fires earlier, and never picks a higher variance
+    # more patience never fires earlier (nor at all where less never fired), and never picks a higher variance
     var = dict(recorded[5].variances)
-    pick_long, fired_long = stopping.fire_point(recorded[5].variances, 40)
-    assert (fired_long or 10**9) >= (fired or 0) and var[pick_long] <= var[pick]
+    for short, long in [(1, 2), (2, 5), (5, 15), (15, 40), (1, 40)]:
+        pick_s, fired_s = stopping.fire_point(recorded[5].variances, short)
+        pick_l, fired_l = stopping.fire_point(recorded[5].variances, long)
+        if fired_s is None:
+            assert fired_l is None, (short, long)
+        elif fired_l is not None:
+            assert fired_l >= fired_s, (short, long, fired_s, fired_l)
+        assert var[pick_l] <= var[pick_s], (short, long)
+    # patience 1 fires at the first iteration without a new minimum: a real, known point
+    curve = recorded[5].variances
+    first_rise = next(it for k, (it, v) in enumerate(curve) if k and v >= min(u for _, u in curve[:k]))
+    assert stopping.fire_point(curve, 1)[1] == first_rise
 
 
 def test_record_variance_default_window_follows_the_mode():

@@ -34,6 +34,26 @@ def test_inpainting_masks_and_loss(small_tensor):
     assert op.loss(torch.zeros_like(y), y).item() > 0.05
 
 
+def test_operators_are_modules_whose_buffers_move_once(small_tensor):
+    inpaint = ops.Inpainting(ops.pixel_mask((64, 64), seed=0))
+    sr = ops.Downsampling(4)
+    assert isinstance(inpaint, torch.nn.Module) and set(dict(inpaint.named_buffers())) == {"mask"}
+    assert set(dict(sr.named_buffers())) == {"kernel"}
+    assert torch.equal(inpaint(small_tensor), inpaint.forward(small_tensor))      # op(x) applies A
+    mask = inpaint.mask
+    for _ in range(3):                          # on the mask's device: the very same tensor, no copy
+        assert inpaint._mask_for(small_tensor) is mask
+    moved = inpaint.to(torch.float64)           # .to() converts the buffers (deepinv style)
+    assert moved is inpaint and inpaint.mask.dtype == torch.float64
+    elsewhere = torch.zeros(1, 3, 64, 64, device="meta")
+    for op in (inpaint, sr):                    # first use on another device: the buffers follow, once
+        op(elsewhere)
+        buffer = next(op.buffers())
+        assert buffer.device.type == "meta"
+        op(elsewhere)
+        assert next(op.buffers()) is buffer
+
+
 def test_mismatched_mask_is_explained(small_tensor):
     op = ops.Inpainting(ops.pixel_mask((32, 32)))
     with pytest.raises(ImageError, match=r"mask is \(32, 32\) but the image is \(64, 64\)"):

@@ -66,7 +66,7 @@ def test_fit_bar_closes_on_an_error(problem, capsys):
 
 
 def test_training_bar_shows_steps_and_psnr_and_keeps_log_lines_whole(capsys):
-    pool = denoiser.training_images()[:1]
+    pool = images.training_images()[:1]
     pairs = denoiser.test_set(25, size=32, names=["coffee"])
 
     def train(**kw):
@@ -99,17 +99,15 @@ def test_text_bar_on_a_file_is_plain_and_rare():
         pass
     assert bar.ascii is True and bar.mininterval == 10.0
     assert "1000/1000" in stream.getvalue() and stream.getvalue().count("\r") <= 3
-    assert not progress.in_notebook()            # pytest is no Jupyter kernel
+    assert not progress.in_kernel()              # pytest is no Jupyter kernel
 
 
 def test_notebook_bars_are_off_in_batch_runs(monkeypatch):
     """In a kernel run by nbconvert/nbval (headless) a saved widget would show "0%" forever: no bar."""
-    from dip_teach.live import core
-
-    monkeypatch.setattr(progress, "in_notebook", lambda: True)
-    monkeypatch.setattr(core, "is_headless", lambda headless=None: True)
+    monkeypatch.setattr(progress, "in_kernel", lambda: True)
+    monkeypatch.setattr(progress, "is_headless", lambda headless=None: True)
     assert progress.new_bar(total=3, desc="batch").disable
-    monkeypatch.setattr(core, "is_headless", lambda headless=None: False)
+    monkeypatch.setattr(progress, "is_headless", lambda headless=None: False)
     bar = progress.new_bar(total=3, desc="live")
     assert not bar.disable
     bar.close()

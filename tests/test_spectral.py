@@ -61,6 +61,7 @@ class _FitLike:
         self.target = target
         self.observation = images.to_tensor(target)
         self.clean = None
+        self.output_size = target.shape[:2]
         self.config = type("C", (), {"iterations": iterations})()
         self.iteration = 0
         self.callbacks = []
@@ -117,7 +118,7 @@ def test_with_the_real_fit():
     x = images.load("coffee", size=64)
     fit = Fit(operators.Operator(), x, config=FitConfig(iterations=8, net="tiny", stopping=None))
     track = spectral.track(fit, points=8)
-    fit.start().wait()
+    fit.run()
     errs = track.errors
     assert errs.shape == (8, 8)
     assert errs[-1, 0] < errs[0, 0]                # the lowest band improves within a few steps

@@ -77,6 +77,9 @@ import textwrap
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
+import numpy as np
+import torch
+
 __all__ = ["Incorrect", "Question", "Choice", "Mistake", "example", "mistake", "questions_in", "close",
            "describe_miss", "check_function", "require_function", "function_slip", "flat_weights"]
 
@@ -420,8 +423,6 @@ def check_function(answer: Any, reference: Callable, inputs: list[tuple], rtol: 
     (shown, since the shape is the prompt's), or how far the values are off, never the
     reference's values.
     """
-    import torch
-
     require_function(answer)
     for i, args in enumerate(inputs):
         expected = reference(*args)
@@ -465,8 +466,6 @@ def function_slip(got: Any, args: tuple, slips: Sequence[tuple[Callable, str]], 
     code a typical slip gives, run on the same ``args`` as the student's. Call it
     before :func:`check_function`, whose message only says how far off the output is.
     """
-    import numpy as np
-
     got = np.asarray(got, dtype=float)
     for slip, message in slips:
         if np.allclose(got, slip(*args), rtol=rtol):
@@ -475,8 +474,6 @@ def function_slip(got: Any, args: tuple, slips: Sequence[tuple[Callable, str]], 
 
 def flat_weights(net) -> Any:
     """All parameters of ``net`` as one detached 1-D tensor (to compare weights before and after)."""
-    import torch
-
     return torch.cat([p.detach().flatten() for p in net.parameters()])
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from . import Choice, Incorrect, Question, check_function, example, mistake, require_function
-from .. import priors
+from .. import images, operators, priors
 
 
 # ------------------------------------------------------------------- 1. the TV energy
@@ -73,8 +73,6 @@ def weight_problem():
     The astronaut at 64x64 with noise of sigma 25 (seed 0): small, so each try takes
     a fraction of a second.
     """
-    from .. import images, operators
-
     clean = images.to_tensor(images.load("astronaut", size=64))
     op = operators.Denoising(25)
     return op.corrupt(clean, seed=0), clean, op

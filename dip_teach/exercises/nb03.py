@@ -6,7 +6,7 @@ from functools import lru_cache
 import torch
 
 from . import Choice, Incorrect, Question, check_function, close, example, flat_weights, mistake, require_function
-from .. import denoiser
+from .. import denoiser, images
 
 
 # ------------------------------------------------------------ 1. the residual-learning trick
@@ -84,7 +84,7 @@ why_residual = Choice(
 @lru_cache(maxsize=1)
 def _epochs_of_shipped_net() -> float:
     h = denoiser.load_pretrained().history
-    pool = denoiser.training_images()
+    pool = images.training_images()
     return h["patches_seen"] * h["patch_size"] ** 2 / sum(p.shape[-2] * p.shape[-1] for p in pool)
 
 
@@ -114,11 +114,11 @@ data_cost = Question(
     hint=["Count pixels twice: how many the training looked at (all its patches), and how many the "
           "training images hold. The answer is their ratio.",
           "Pixels seen = patches_seen * patch_size**2. Pixels available = the sum of H*W over "
-          "denoiser.training_images() (tensors of shape (C, H, W))."],
+          "images.training_images() (tensors of shape (C, H, W))."],
     solution="""
     h = net.history
     seen = h["patches_seen"] * h["patch_size"] ** 2
-    available = sum(img.shape[-2] * img.shape[-1] for img in denoiser.training_images())
+    available = sum(img.shape[-2] * img.shape[-1] for img in images.training_images())
     answer = seen / available
     """,
     right=example(_epochs_of_shipped_net),

@@ -130,7 +130,7 @@ dip_step = Question(
     "error to the observation y, and make one optimizer step on the weights. Return the loss as a number.",
     checker=_check_dip_step,
     hint=["Five lines: the perturbed input, the output, the loss, the gradient, the update. "
-          "Fit.step() in dip_teach/fit.py is the same loop with bookkeeping around it.",
+          "dip_loop() in dip_teach/fit.py is the same step in a loop, with output averaging.",
           "z_in = z + noise_std * torch.randn_like(z); loss = ((net(z_in) - y) ** 2).mean(); then "
           "optimizer.zero_grad(), loss.backward(), optimizer.step(), return loss.item()."],
     solution="""

@@ -31,9 +31,11 @@ Without a front end (nbval, nbconvert, a plain script) the same calls run to the
 and leave a static matplotlib figure; see :func:`headless_reason` for how that is
 decided and ``DIP_TEACH_HEADLESS=1`` / ``0`` to force it.
 
-The widgets only observe: a fit knows nothing about them (:mod:`dip_teach.fit`).
+The widgets only observe: a fit knows nothing about them (:mod:`dip_teach.fit`). What
+they need of a fit is :class:`dip_teach.fit.FitLike`.
 """
-from .core import HEADLESS_ENV, LiveView, active, close_all, headless_reason, is_headless
+from ..progress import HEADLESS_ENV, headless_reason, is_headless
+from .core import LiveView, active, close_all
 from .dashboard import FitDashboard, watch
 from .panel import ParameterPanel, panel
 from .race import Race, race, race_targets, side_by_side

@@ -33,9 +33,10 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import sys
 import threading
 import time
+
+from ..progress import kernel_shell
 
 #: ipykernel versions whose private routing hook this module was written and tested against.
 #: Outside them the views still train at full speed; clicks wait for the cell to end.
@@ -55,9 +56,8 @@ _NEXT_POLL = 0.0
 
 
 def _kernel():
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None
-    return getattr(shell, "kernel", None)
+    shell = kernel_shell()
+    return None if shell is None else shell.kernel
 
 
 def _version(text: str) -> tuple[int, int]:

@@ -1,4 +1,4 @@
-"""What every live view shares: headless detection, PNG frames, training in the cell, the registry.
+"""What every live view shares: PNG frames, training in the cell, the registry.
 
 The rules that keep a notebook fast and responsive:
 
@@ -22,90 +22,29 @@ from __future__ import annotations
 import html
 import io
 import math
-import os
-import sys
 import threading
 import time
 import traceback
+from typing import Protocol
 
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 from PIL import Image
 
 from .. import images
 from ..files import write_atomically
+from ..fit import FitLike, FitResult
+from ..progress import in_kernel, ipython_shell, is_headless, kernel_shell
 from . import clicks
-
-HEADLESS_ENV = "DIP_TEACH_HEADLESS"
 
 ENDED = ("finished", "stopped", "failed")
 
 
-# --------------------------------------------------------------- headless detection
-def headless_reason() -> tuple[bool, str]:
-    """Decide whether live widgets can be seen here; return ``(headless, why)``.
-
-    In order:
-
-    1. ``DIP_TEACH_HEADLESS=1`` (or ``0``) in the environment decides;
-    2. no Jupyter kernel (a plain script, terminal IPython): headless;
-    3. the running cell was sent by a notebook front end (JupyterLab and Notebook 7
-       attach metadata such as ``cellId`` to every execute request): live;
-    4. inside pytest (nbval): headless;
-    5. a kernel started by a Jupyter server (``JPY_SESSION_NAME``), or in Colab: live;
-    6. anything else (nbconvert, papermill and other batch runners send bare requests;
-       front ends we cannot recognise): headless, the mode that works everywhere.
-    """
-    env = os.environ.get(HEADLESS_ENV, "").strip().lower()
-    if env in ("1", "true", "yes"):
-        return True, f"${HEADLESS_ENV}={env}"
-    if env in ("0", "false", "no"):
-        return False, f"${HEADLESS_ENV}={env}"
-    shell = _kernel_shell()
-    if shell is None:
-        return True, "not running in a Jupyter kernel"
-    try:
-        metadata = shell.kernel.get_parent().get("metadata") or {}
-    except Exception:  # an older ipykernel without get_parent(): fall through to the other signs
-        metadata = {}
-    if metadata:
-        return False, "the cell was run from a notebook front end"
-    if "PYTEST_CURRENT_TEST" in os.environ:
-        return True, "running under pytest (nbval)"
-    if "JPY_SESSION_NAME" in os.environ:
-        return False, "kernel started by a Jupyter server"
-    if "google.colab" in sys.modules:
-        return False, "Colab front end"
-    # the safe default: a blocking run and a static figure work everywhere
-    return True, ("kernel run by a batch executor (nbconvert, papermill) or an unknown front end; "
-                  f"set {HEADLESS_ENV}=0 for live widgets")
-
-
-def is_headless(headless: bool | None = None) -> bool:
-    """``headless`` if given, else :func:`headless_reason`'s verdict."""
-    return bool(headless) if headless is not None else headless_reason()[0]
-
-
-def _kernel_shell():
-    """The IPython shell if we run inside a Jupyter kernel (ZMQ), else None."""
-    ipython = sys.modules.get("IPython")
-    if ipython is None:
-        return None
-    shell = ipython.get_ipython()
-    if shell is None or not hasattr(shell, "kernel"):
-        return None
-    return shell
-
-
-def in_ipython() -> bool:
-    """True inside any IPython (kernel or terminal), where ``display()`` shows something."""
-    ipython = sys.modules.get("IPython")
-    return ipython is not None and ipython.get_ipython() is not None
-
-
 def show(obj) -> None:
     """``IPython.display.display(obj)`` when IPython runs; nothing in a plain script."""
-    if in_ipython():
-        from IPython.display import display
+    if ipython_shell() is not None:
+        from IPython.display import display   # imported here: IPython is loaded only where it runs
         display(obj)
 
 
@@ -146,8 +85,6 @@ def png_bytes(img: np.ndarray, min_side: int = 0) -> bytes:
 
 def figure_png(fig) -> bytes:
     """Render a matplotlib ``Figure`` (Agg canvas) to PNG bytes."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
     canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
     canvas.draw()
     rgba = np.asarray(canvas.buffer_rgba())
@@ -159,9 +96,6 @@ def figure_png(fig) -> bytes:
 def new_figure(width: float, height: float, dpi: int = 80):
     """A matplotlib Figure on its own Agg canvas: no pyplot, so nothing shows by itself
     and it is safe to draw from any thread."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     fig = Figure(figsize=(width, height), dpi=dpi)
     FigureCanvasAgg(fig)
     return fig
@@ -297,7 +231,18 @@ class Throttle:
 
 
 # ------------------------------------------------------------------------ registry
-_ACTIVE: dict[str, "LiveView"] = {}
+class View(Protocol):
+    """What the registry keeps: a live view, or a panel that makes them."""
+
+    key: str
+
+    @property
+    def fits(self) -> list[FitLike]: ...
+
+    def close(self, reason: str = "closed", stop_fits: bool = True) -> None: ...
+
+
+_ACTIVE: dict[str, View] = {}
 _REGISTRY_LOCK = threading.Lock()
 
 
@@ -316,38 +261,46 @@ def close_all() -> None:
         view.close()
 
 
-def _register(key: str, view: "LiveView") -> None:
+def register(view: View) -> None:
+    """Keep ``view`` under its key, closing the view that held the key before.
+
+    One view per key, so re-running a cell never leaves two fits fighting for the CPU.
+    The old view's fits are stopped, unless the new view watches the very same fit
+    (only the ``watch()`` cell ran again): then the old view is detached and the fit goes on.
+    """
     with _REGISTRY_LOCK:
-        old = _ACTIVE.get(key)
-        _ACTIVE[key] = view
+        old = _ACTIVE.get(view.key)
+        _ACTIVE[view.key] = view
     if old is not None and old is not view:
-        # the new view may watch the very same fit (only the watch() cell ran again):
-        # then detach the old view but let the fit go on
-        same = {id(f) for f in getattr(old, "fits", [])} & {id(f) for f in getattr(view, "fits", [])}
+        same = {id(f) for f in old.fits} & {id(f) for f in view.fits}
         old.close(reason="replaced by a newer dashboard (the cell ran again)", stop_fits=not same)
 
 
-def _unregister(key: str, view: "LiveView") -> None:
+def unregister(view: View) -> None:
+    """Forget ``view`` (a closed one); a newer view under the same key stays."""
     with _REGISTRY_LOCK:
-        if _ACTIVE.get(key) is view:
-            del _ACTIVE[key]
+        if _ACTIVE.get(view.key) is view:
+            del _ACTIVE[view.key]
 
 
 # ----------------------------------------------------------------------- base class
 class LiveView:
     """Base of the dashboards: owns fits, trains them in the calling thread, buttons, headless path.
 
-    Subclasses provide :meth:`_build` (make the widgets), :meth:`_update` (copy the
-    fits' state into the widgets) and :meth:`static_figure` (the matplotlib figure
+    Live, the base makes the controls every view shows (:attr:`start_btn`,
+    :attr:`pause_btn`, :attr:`stop_btn`, the iteration :attr:`counter`) and the message
+    box (:attr:`error`), then asks the subclass for the rest. Subclasses provide
+    :meth:`_build` (the widgets, arranged with those controls), :meth:`_update` (copy
+    the fits' state into the widgets) and :meth:`static_figure` (the matplotlib figure
     shown without a front end).
 
     Parameters
     ----------
-    fits : list of Fit
+    fits : list of FitLike
         The fits this view watches (and starts, pauses and stops).
     headless : bool, optional
         Force (True) or forbid (False) the static mode; auto-detected when None
-        (see :func:`headless_reason`).
+        (see :func:`dip_teach.progress.headless_reason`).
     name : str, optional
         Registry key; default the view's kind. A new view with the same key closes the
         old one, so re-running a cell never leaves two fits running.
@@ -366,34 +319,39 @@ class LiveView:
     #: browser's work is taken from the fit: once a second is enough for a counter.
     TICK = 1.0
 
-    def __init__(self, fits, *, headless: bool | None = None, name: str | None = None, fps: float = 4.0,
-                 max_overhead: float = 0.03, curve_interval: float = 2.0):
+    BUSY_NOTE = "Another live fit is training in a cell; press Start once it has ended."
+
+    def __init__(self, fits: list[FitLike], *, headless: bool | None = None, name: str | None = None,
+                 fps: float = 4.0, max_overhead: float = 0.03, curve_interval: float = 2.0):
         self.fits = list(fits)
         self.headless = is_headless(headless)
         self.key = name or self.kind
-        self.frames = Throttle(1.0 / fps, max_overhead / 2)
-        self.curves = Throttle(curve_interval, max_overhead / 2)
+        self.image_throttle = Throttle(1.0 / fps, max_overhead / 2)
+        self.curve_throttle = Throttle(curve_interval, max_overhead / 2)
         self.figure = None                 # the static figure (headless, or after static_figure())
         self.widget = None                 # the ipywidgets box (live)
+        self.error = None                  # the message box under the view (live): errors and notes
         self.render_errors: list[BaseException] = []
         self.render_cpu = 0.0              # CPU seconds spent drawing (all threads that drew)
         self.closed_reason: str | None = None
         self._lock = threading.RLock()     # one drawer at a time: training thread vs click callbacks
         self._closed = threading.Event()
         self._trainer: threading.Thread | None = None    # the thread training this view's fits now
+        self._busy_note_shown = False      # the view says another fit trains (Start was pressed meanwhile)
         self._next_tick = 0.0
         self._shown_errors: set[int] = set()
         self._displayed_in: object = None
-        _register(self.key, self)
+        register(self)
         if not self.headless:
             with self._lock:
+                self._build_controls()
                 self.widget = self._build()
             clicks.route(self.widget)
             self.click_route = clicks.route_name()       # "subshell", "poll" or "none": see clicks
             for button in (self.pause_btn, self.stop_btn):
                 button.tooltip = clicks.ROUTE_TEXT[self.click_route]
             why = clicks.why_not() if self.click_route == "none" else None
-            if why and _kernel_shell() is not None:
+            if why and in_kernel():
                 self._show_note(f"The buttons answer only once the cell has ended here ({why}); the kernel's "
                                 "interrupt button stops the fit and keeps its best result.")
             for fit in self.fits:
@@ -401,6 +359,7 @@ class LiveView:
 
     # -------------------------------------------------------------- subclass hooks
     def _build(self):
+        """The view's widgets in one box, using the controls and the message box made before."""
         raise NotImplementedError
 
     def _update(self, final: bool = False) -> None:
@@ -409,9 +368,13 @@ class LiveView:
     def static_figure(self):
         raise NotImplementedError
 
+    def _tick(self) -> None:
+        """Text and buttons only, no images (default: the buttons)."""
+        self._update_buttons()
+
     def _build_controls(self) -> None:
-        """Start, Pause/Resume and Stop buttons and the iteration counter, wired to this view."""
-        import ipywidgets as w
+        """Start, Pause/Resume and Stop buttons, the iteration counter and the message box, wired to this view."""
+        import ipywidgets as w   # imported here: only live views make widgets (headless runs never load them)
 
         self.start_btn = w.Button(description="Start", icon="play", layout=w.Layout(width="90px"))
         self.pause_btn = w.Button(description="Pause", icon="pause", layout=w.Layout(width="100px"))
@@ -424,6 +387,8 @@ class LiveView:
         self.stop_btn.on_click(lambda _: self.stop())
         self.counter = w.HTML(layout=w.Layout(margin="0 0 0 12px"))
         self.counter.add_class("dip-iteration")
+        self.error = w.HTML()
+        self.error.add_class("dip-error")
 
     def _update_buttons(self) -> None:
         """Enable the buttons that make sense in the current status; Pause reads Resume when paused."""
@@ -466,12 +431,13 @@ class LiveView:
             return self.run()
         if self._trainer is not None:
             return self        # a click on Start while this view trains (another thread): nothing to do
-        busy_note = "Another live fit is training in a cell; press Start once it has ended."
         if clicks.busy_elsewhere():
-            self._show_note(busy_note)
+            self._show_note(self.BUSY_NOTE)
+            self._busy_note_shown = True
             return self
-        if busy_note in str(getattr(getattr(self, "error", None), "value", "")):
+        if self._busy_note_shown:
             self._show_note("")
+            self._busy_note_shown = False
         self._trainer = threading.current_thread()
         self.render()          # the first frame pays one-off costs (fonts, axes) before the fit's clock starts
         try:
@@ -515,10 +481,7 @@ class LiveView:
         return self
 
     def _drive(self) -> None:
-        """Train every idle fit in this thread, one iteration of each in turn, until all end.
-
-        A fit already running elsewhere (``fit.start()`` in a script) is only watched.
-        """
+        """Train every idle fit in this thread, one iteration of each in turn, until all end."""
         steppers = [(fit, fit.steps()) for fit in self.fits if fit.status == "idle"]
         try:
             while steppers:
@@ -531,11 +494,8 @@ class LiveView:
         finally:
             for _, stepper in steppers:    # an error or an interrupt: the other fits stop too
                 stepper.close()
-        while any(f.status in ("running", "paused") for f in self.fits):
-            time.sleep(0.05)
-            self._after_iteration(None)
 
-    def _wait_while_paused(self, fit) -> None:
+    def _wait_while_paused(self, fit: FitLike) -> None:
         """Wait here, not inside the fit, while it is paused, drawing meanwhile.
 
         On the poll route a fit blocked on its pause would block the only thread that can
@@ -559,13 +519,13 @@ class LiveView:
         trainer = self._trainer
         return trainer is not None and trainer is not threading.current_thread()
 
-    def _after_iteration(self, fit) -> None:
+    def _after_iteration(self, fit: FitLike | None) -> None:
         """Fit callback, in the training thread: take clicks (poll route), draw if a frame is due, else tick."""
         clicks.pump()
         if self.widget is None or self._closed.is_set():
             return
         now = time.perf_counter()
-        if self.frames.due(now):
+        if self.image_throttle.due(now):
             self.render()
         elif now >= self._next_tick:
             self.tick()     # a slow frame must not freeze the counter and the buttons
@@ -594,17 +554,19 @@ class LiveView:
         for fit in self.fits:
             fit.stop()
 
-    def wait(self, timeout: float | None = None):
+    def wait(self) -> FitResult | list[FitResult]:
         """The result of the fit (a list for several fits); re-raises an error from a fit.
 
         Live fits train in the cell that made the view, so by the time a later cell calls
         ``wait()`` they have ended, and it returns at once. A fit that was never started
-        (``start=False`` and no click on Start) is trained now, in this cell. ``timeout``
-        only matters for a fit started in another thread (``fit.start()``).
+        (``start=False`` and no click on Start) is trained now, in this cell.
         """
         if not self._closed.is_set() and any(f.status == "idle" for f in self.fits):
             self.start()
-        results = [fit.wait(timeout) for fit in self.fits]
+        for fit in self.fits:
+            if fit.error is not None:
+                raise fit.error
+        results = [fit.result for fit in self.fits]
         return results[0] if len(results) == 1 else results
 
     def close(self, reason: str = "closed", stop_fits: bool = True) -> None:
@@ -617,11 +579,8 @@ class LiveView:
         self._closed.set()
         if self.widget is not None:
             with self._lock:
-                self._on_close(reason)
-        _unregister(self.key, self)
-
-    def _on_close(self, reason: str) -> None:
-        """Subclasses disable their buttons and say why."""
+                self._tick()       # buttons off, the counter says why
+        unregister(self)
 
     # ------------------------------------------------------------------- drawing
     def tick(self) -> None:
@@ -643,14 +602,11 @@ class LiveView:
             self.render_errors.append(err)
             self._show_error(err, "The dashboard failed to draw (the fit goes on)")
 
-    def _tick(self) -> None:
-        """Subclass hook: text and buttons only, no images (default: nothing)."""
-
     def render(self, final: bool = False) -> None:
         """Copy the fits' state into the widgets now (any thread)."""
         if self.widget is None:
             return
-        t0, cpu0, curve_seconds = time.perf_counter(), time.thread_time(), self.curves.seconds
+        t0, cpu0, curve_seconds = time.perf_counter(), time.thread_time(), self.curve_throttle.seconds
         self._next_tick = t0 + self.TICK
         try:
             with self._lock:
@@ -659,29 +615,30 @@ class LiveView:
             self.render_errors.append(err)
             self._show_error(err, "The dashboard failed to draw (the fit goes on)")
         # curves keep their own budget (see Throttle); the rest counts as the image frame
-        self.frames.spent(time.perf_counter() - t0 - (self.curves.seconds - curve_seconds))
+        self.image_throttle.spent(time.perf_counter() - t0 - (self.curve_throttle.seconds - curve_seconds))
         self.render_cpu += time.thread_time() - cpu0     # CPU time, for the overhead benchmark
 
     def _show_error(self, err: BaseException, title: str) -> None:
-        """Subclasses put :func:`error_html` somewhere visible."""
+        """The exception and its traceback in the message box under the view (live only)."""
+        if self.error is not None:
+            self.error.value = error_html(err, title)
 
     def _show_note(self, text: str) -> None:
-        """A grey line under the view (in its error box, which the subclasses make)."""
-        box = getattr(self, "error", None)
-        if box is not None:
-            box.value = note_html(text)
+        """A grey line in the message box under the view ('' clears it; live only)."""
+        if self.error is not None:
+            self.error.value = note_html(text)
 
     def _check_failures(self) -> None:
         """Show each failed fit's exception once."""
         for fit in self.fits:
-            err = getattr(fit, "error", None)
+            err = fit.error
             if fit.status == "failed" and err is not None and id(err) not in self._shown_errors:
                 self._shown_errors.add(id(err))
                 self._show_error(err, "The fit failed")
 
     # ------------------------------------------------------------------- display
     def _ipython_display_(self) -> None:
-        from IPython.display import display
+        from IPython.display import display   # imported here: IPython calls this method, so it is loaded
 
         parent = _parent_id()
         if parent is not None and parent == self._displayed_in:
@@ -696,7 +653,7 @@ class LiveView:
 
     def display(self):
         """Show the view (widgets live, the static figure headless); returns self."""
-        if in_ipython():
+        if ipython_shell() is not None:
             self._ipython_display_()
         return self
 
@@ -713,7 +670,7 @@ class LiveView:
 
 def _parent_id():
     """Message id of the request being executed (to avoid showing a view twice in one cell)."""
-    shell = _kernel_shell()
+    shell = kernel_shell()
     if shell is None:
         return None
     try:

@@ -32,19 +32,19 @@ import time
 
 import numpy as np
 import torch
+from matplotlib.lines import Line2D
 
+from .. import nets
 from .. import spectral as _spectral
-from .core import (BlitFigure, LiveView, axis_limit, error_html, format_seconds, image_axis, new_figure, png_bytes,
-                   recent_rate, to_uint8)
+from ..fit import FitLike
+from ..images import as_array
+from ..metrics import db_from_mse
+from .core import BlitFigure, LiveView, axis_limit, format_seconds, image_axis, new_figure, png_bytes, recent_rate
 
 PANEL_SIDE = 128      # images are enlarged (nearest neighbour) to at least this many pixels
 
 
-def _total(fit) -> int:
-    return int(getattr(fit.config, "iterations", 0) or 0)
-
-
-def residual(fit, output: np.ndarray, gain: float = 4.0) -> np.ndarray:
+def residual(fit: FitLike, output: np.ndarray, gain: float = 4.0) -> np.ndarray:
     """``0.5 + gain * (A(output) - observation)``: grey where the fit matches the data.
 
     Computed in the observation's space (through the operator), so it is right for
@@ -59,25 +59,6 @@ def residual(fit, output: np.ndarray, gain: float = 4.0) -> np.ndarray:
     return np.clip(0.5 + gain * r, 0.0, 1.0)
 
 
-def _array(t) -> np.ndarray | None:
-    if t is None:
-        return None
-    if isinstance(t, torch.Tensor):
-        t = t.detach()
-        t = t[0] if t.dim() == 4 else t
-        return np.clip(t.float().cpu().numpy().transpose(1, 2, 0), 0, 1)
-    return np.asarray(t)
-
-
-def _history(fit) -> dict:
-    """A consistent copy of the history (equal lengths) while the fit may be appending."""
-    lock = getattr(fit, "lock", None)
-    if lock is not None:
-        with lock:
-            return {k: list(v) for k, v in fit.history.items()}
-    return {k: list(v) for k, v in fit.history.items()}
-
-
 class PsnrCurves:
     """PSNR against iterations on one matplotlib axes, with the best and blind stopping points.
 
@@ -86,7 +67,7 @@ class PsnrCurves:
     runs next to training on a 2-core CPU.
     """
 
-    def __init__(self, ax, fit, live: bool = False):
+    def __init__(self, ax, fit: FitLike, live: bool = False):
         self.ax, self.fit, self.live = ax, fit, live
         self.has_clean = fit.clean is not None
         line = lambda **kw: ax.plot([], [], **kw)[0]
@@ -100,15 +81,13 @@ class PsnrCurves:
         if not self.has_clean:
             for artist in (self.raw, self.avg, self.best):
                 artist.set_visible(False)
-        from matplotlib.lines import Line2D
-
         stop_proxy = Line2D([], [], color="tab:red", ls=":", lw=1.5, label="blind stop")
         shown = [a for a in (self.raw, self.avg, self.obs, self.best) if a.get_visible()] + [stop_proxy]
         ax.legend(handles=shown, fontsize=7, loc="lower right")
         ax.set_xlabel("iteration")
         ax.set_ylabel("PSNR (dB)")
         ax.grid(alpha=0.3)
-        ax.set_xlim(0, max(1, _total(fit)))
+        ax.set_xlim(0, max(1, fit.config.iterations))
         ax.set_ylim(0, 1)
 
     @property
@@ -119,7 +98,7 @@ class PsnrCurves:
     def update(self, marker: int | None = None) -> None:
         """Copy the fit's history into the lines; ``marker`` draws a thin line at that iteration."""
         fit, ax = self.fit, self.ax
-        h = _history(fit)
+        h = fit.get_history()
         its = np.asarray(h["iteration"], dtype=float)
         step = max(1, len(its) // 1500)      # enough points for a smooth curve, fast to draw
         its = its[::step]
@@ -128,11 +107,11 @@ class PsnrCurves:
         if self.has_clean:
             self.raw.set_data(its, np.asarray(h["psnr_clean"], dtype=float)[::step])
             self.avg.set_data(its, np.asarray(h["psnr_clean_avg"], dtype=float)[::step])
-            best = getattr(fit, "best", None)
+            best = fit.best
             if best is not None and math.isfinite(best.psnr):
                 self.best.set_data([best.iteration], [best.psnr])
                 notes.append(f"best {best.psnr:.2f} dB @ {best.iteration}")
-        stop_it = getattr(fit, "stop_iteration", None)
+        stop_it = fit.criterion_fired_at
         self.stop.set_visible(bool(stop_it))
         if stop_it:
             self.stop.set_xdata([stop_it, stop_it])
@@ -142,7 +121,8 @@ class PsnrCurves:
             self.marker.set_xdata([marker, marker])
         self.note.set_text("   ".join(notes))
         last = int(its[-1]) if len(its) else 1
-        ax.set_xlim(0, axis_limit(last, max(_total(fit), last)) if self.live else max(_total(fit), last))
+        total = fit.config.iterations
+        ax.set_xlim(0, axis_limit(last, max(total, last)) if self.live else max(total, last))
         values = np.concatenate([np.asarray(l.get_ydata(), dtype=float) for l in (self.raw, self.avg, self.obs)
                                  if l.get_visible()] or [np.zeros(0)])
         values = values[np.isfinite(values)]
@@ -161,7 +141,7 @@ class FitDashboard(LiveView):
     Parameters
     ----------
     fit : Fit
-        The fit to watch (idle, or already running).
+        The fit to watch; an idle one trains when the view starts.
     spectral : bool
         Also record and show the error per frequency band (a heat map).
     residual_gain : float
@@ -174,7 +154,7 @@ class FitDashboard(LiveView):
 
     kind = "fit"
 
-    def __init__(self, fit, *, spectral: bool = False, residual_gain: float = 4.0, title: str | None = None,
+    def __init__(self, fit: FitLike, *, spectral: bool = False, residual_gain: float = 4.0, title: str | None = None,
                  **kwargs):
         self.fit = fit
         self.residual_gain = float(residual_gain)
@@ -186,7 +166,7 @@ class FitDashboard(LiveView):
 
     # ----------------------------------------------------------------- widgets
     def _build(self):
-        import ipywidgets as w
+        import ipywidgets as w   # imported here: only live views make widgets (headless runs never load them)
 
         def panel(caption, cls):
             img = w.Image(format="png", layout=w.Layout(width=f"{PANEL_SIDE + 32}px", height="auto"))
@@ -196,38 +176,35 @@ class FitDashboard(LiveView):
             return img, box
 
         fit = self.fit
-        self._clean = _array(fit.clean)
+        self._clean = as_array(fit.clean, clip=True) if fit.clean is not None else None
         self.obs_img, obs_box = panel("observation", "dip-observation")
         self.out_img, out_box = panel("output (raw)", "dip-output")
         self.avg_img, avg_box = panel("output (averaged)", "dip-averaged")
         self.res_img, res_box = panel(f"residual x{self.residual_gain:g}", "dip-residual")
-        boxes = [obs_box, out_box]
-        if getattr(fit.config, "ema", 0) > 0:
-            boxes.append(avg_box)
-        boxes.append(res_box)
-        self.obs_img.value = png_bytes(_array(fit.observation), PANEL_SIDE)
-        if fit.clean is not None:
+        averaging = fit.config.ema > 0
+        boxes = [obs_box, out_box, avg_box, res_box] if averaging else [obs_box, out_box, res_box]
+        self.obs_img.value = png_bytes(as_array(fit.observation, clip=True), PANEL_SIDE)
+        if self._clean is not None:
             clean_img, clean_box = panel("clean (unknown to the fit)", "dip-clean")
-            clean_img.value = png_bytes(_array(fit.clean), PANEL_SIDE)
+            clean_img.value = png_bytes(self._clean, PANEL_SIDE)
             boxes.append(clean_box)
 
-        self._build_controls()
         self.stats = w.HTML(layout=w.Layout(margin="0 0 0 12px"))
         self.stats.add_class("dip-stats")
 
         self.curves_img = w.Image(format="png", layout=w.Layout(width="480px", height="auto"))
         self.curves_img.add_class("dip-curves")
-        self._curves_fig = new_figure(6.0, 2.6)
-        self._curves_fig.subplots_adjust(left=0.1, right=0.98, bottom=0.17, top=0.96)
-        self._curves = PsnrCurves(self._curves_fig.subplots(), fit, live=True)
-        self._curves_blit = BlitFigure(self._curves_fig, self._curves.artists)
+        psnr_fig = new_figure(6.0, 2.6)
+        psnr_fig.subplots_adjust(left=0.1, right=0.98, bottom=0.17, top=0.96)
+        self._psnr_plot = PsnrCurves(psnr_fig.subplots(), fit, live=True)
+        self._psnr_blit = BlitFigure(psnr_fig, self._psnr_plot.artists)
         plots = [self.curves_img]
         if self.track is not None:
             self.spectral_img = w.Image(format="png", layout=w.Layout(width="368px", height="auto"))
             self.spectral_img.add_class("dip-spectral")
             self._spec_fig = new_figure(4.6, 2.6)
             self._spec_fig.subplots_adjust(left=0.14, right=0.97, bottom=0.17, top=0.9)
-            self._spec = _spectral.BandErrorMap(self._spec_fig.subplots(), self.track, xmax=_total(fit))
+            self._spec = _spectral.BandErrorMap(self._spec_fig.subplots(), self.track, xmax=fit.config.iterations)
             self._spec_blit = BlitFigure(self._spec_fig, [self._spec.image])
             plots.append(self.spectral_img)
 
@@ -241,9 +218,6 @@ class FitDashboard(LiveView):
         self._follow = True            # the slider follows the newest snapshot until the student moves it
         self._wanted_snapshot: int | None = None    # a snapshot chosen during training, shown at the next tick
         self.slider.observe(self._on_slider, names="value")
-
-        self.error = w.HTML()
-        self.error.add_class("dip-error")
         self._update_buttons()
         self._set_counter()
         return w.VBox([
@@ -253,7 +227,7 @@ class FitDashboard(LiveView):
             w.HBox(boxes),
             w.HBox(plots),
             w.HBox([self.slider, self.snap_label], layout=w.Layout(align_items="center")),
-            w.HBox([snap_box, snap_avg_box] if getattr(self.fit.config, "ema", 0) > 0 else [snap_box]),
+            w.HBox([snap_box, snap_avg_box] if averaging else [snap_box]),
             self.error,
         ])
 
@@ -276,10 +250,10 @@ class FitDashboard(LiveView):
             if out is not None:
                 self.out_img.value = png_bytes(out, PANEL_SIDE)
                 self.res_img.value = png_bytes(residual(fit, out, self.residual_gain), PANEL_SIDE)
-            if avg is not None and getattr(fit.config, "ema", 0) > 0:
+            if avg is not None and fit.config.ema > 0:
                 self.avg_img.value = png_bytes(avg, PANEL_SIDE)
             self._update_slider()
-        if it != self._curves_at and (final or self.curves.due()):
+        if it != self._curves_at and (final or self.curve_throttle.due()):
             self._curves_at = it
             self._draw_plots()
 
@@ -289,16 +263,16 @@ class FitDashboard(LiveView):
         snaps = self.fit.snapshots
         if snaps and not self._follow and self.slider.value < len(snaps):
             marker = snaps[self.slider.value].iteration
-        self._curves.update(marker=marker)
-        self.curves_img.value = self._curves_blit.png()
+        self._psnr_plot.update(marker=marker)
+        self.curves_img.value = self._psnr_blit.png()
         if self.track is not None:
             self._spec.update()
             self.spectral_img.value = self._spec_blit.png()
-        self.curves.spent(time.perf_counter() - t0)
+        self.curve_throttle.spent(time.perf_counter() - t0)
 
     def _set_counter(self) -> None:
         fit = self.fit
-        total = _total(fit)
+        total = fit.config.iterations
         self.counter.value = f"<b>iteration <span class='dip-count'>{fit.iteration}</span> / {total}</b>"
         rate = recent_rate(fit)
         left = (total - fit.iteration) / rate if rate and math.isfinite(rate) and rate > 0 else math.nan
@@ -306,8 +280,8 @@ class FitDashboard(LiveView):
         parts = [f"{rate:.1f} it/s" if math.isfinite(rate) else "- it/s",
                  f"{format_seconds(left)} left" if fit.status == "running" else "",
                  f"<i>{status}</i>"]
-        best = getattr(fit, "best", None)
-        if best is not None and math.isfinite(getattr(best, "psnr", math.nan)):
+        best = fit.best
+        if best is not None and math.isfinite(best.psnr):
             parts.insert(2, f"best {best.psnr:.2f} dB @ {best.iteration}")
         self.stats.value = " &middot; ".join(p for p in parts if p)
 
@@ -344,36 +318,27 @@ class FitDashboard(LiveView):
             return
         s = snaps[i]
         self.snap_img.value = png_bytes(s.image, PANEL_SIDE)
-        if getattr(self.fit.config, "ema", 0) > 0:
+        if self.fit.config.ema > 0:
             self.snap_avg_img.value = png_bytes(s.averaged, PANEL_SIDE)
         text = f"iteration <b>{s.iteration}</b>"
         if self._clean is not None:
-            mse = float(np.mean((s.image - self._clean) ** 2))
-            text += f" &middot; PSNR raw {10 * math.log10(1 / mse) if mse > 0 else math.inf:.2f} dB"
+            text += f" &middot; PSNR raw {db_from_mse(float(np.mean((s.image - self._clean) ** 2))):.2f} dB"
         self.snap_label.value = text
-
-    def _show_error(self, err: BaseException, title: str) -> None:
-        if hasattr(self, "error"):
-            self.error.value = error_html(err, title)
-
-    def _on_close(self, reason: str) -> None:
-        self._update_buttons()
-        self._set_counter()
 
     # ----------------------------------------------------------------- headless
     def static_figure(self):
         """One figure with the final panels, the curves and a strip of snapshots."""
         fit = self.fit
         out = fit.latest()
-        avg = fit.latest_averaged() if getattr(fit.config, "ema", 0) > 0 else None
-        panels = [("observation", _array(fit.observation))]
+        avg = fit.latest_averaged() if fit.config.ema > 0 else None
+        panels = [("observation", as_array(fit.observation, clip=True))]
         if out is not None:
             panels.append((f"output @ {fit.iteration}", out))
             if avg is not None:
                 panels.append(("averaged", avg))
             panels.append((f"residual x{self.residual_gain:g}", residual(fit, out, self.residual_gain)))
         if fit.clean is not None:
-            panels.append(("clean", _array(fit.clean)))
+            panels.append(("clean", as_array(fit.clean, clip=True)))
         snaps = list(fit.snapshots)
         if len(snaps) > 6:
             snaps = [snaps[int(round(i))] for i in np.linspace(0, len(snaps) - 1, 6)]
@@ -394,25 +359,22 @@ class FitDashboard(LiveView):
         return fig
 
 
-def _describe(fit) -> str:
+def _describe(fit: FitLike) -> str:
     h, w = fit.observation.shape[-2:]
-    net_name = preset_name(getattr(fit.config, "net", None))
-    return f"DIP fit \u00b7 {fit.operator!r} \u00b7 {h}x{w} \u00b7 net {net_name}"
+    return f"DIP fit \u00b7 {fit.operator!r} \u00b7 {h}x{w} \u00b7 net {preset_name(fit.config.net)}"
 
 
-def preset_name(net) -> str:
+def preset_name(net: str | nets.NetConfig) -> str:
     """The preset name of a network config (``"lab"``), else its kind."""
-    from .. import nets
-
     if isinstance(net, str):
         return net
-    for name, cfg in getattr(nets, "PRESETS", {}).items():
+    for name, cfg in nets.PRESETS.items():
         if cfg == net:
             return name
-    return getattr(net, "kind", None) or str(net)
+    return net.kind
 
 
-def watch(fit, *, spectral: bool = False, start: bool = True, headless: bool | None = None,
+def watch(fit: FitLike, *, spectral: bool = False, start: bool = True, headless: bool | None = None,
           name: str | None = None, **kwargs) -> FitDashboard:
     """Show a live dashboard of ``fit`` and train it in this cell; return the dashboard.
 
@@ -430,7 +392,7 @@ def watch(fit, *, spectral: bool = False, start: bool = True, headless: bool | N
     Parameters
     ----------
     fit : Fit
-        An idle fit (or one already running).
+        An idle fit.
     spectral : bool
         Add a heat map of the error per frequency band.
     start : bool

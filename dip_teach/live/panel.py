@@ -7,27 +7,37 @@ under the panel, and trains it in the kernel's main thread (the cell that made t
 panel returns at once; the click runs the fit). A Run while a fit trains stops that
 fit, and the new settings train next. Without a front end the panel runs once with
 its initial values and shows the static figure.
+
+:class:`ParameterPanel` is extended through two hooks: :meth:`~ParameterPanel._setting_widgets`
+(the controls above Run) and :meth:`~ParameterPanel.make_fit` (the fit they describe);
+the workshop app (:mod:`dip_teach.workshop`) adds a choice of task that way.
 """
 from __future__ import annotations
 
 import threading
 
-from .. import images, settings
+from .. import images, nets, settings
+from ..fit import Fit, FitConfig, FitLike, FitResult
+from ..operators import Denoising
 from . import clicks
-from .core import _register, _unregister, error_html, is_headless, note_html, show
+from ..progress import is_headless
+from .core import error_html, note_html, register, show, unregister
 from .dashboard import FitDashboard
+
+#: Widths of the labels left of the panel's controls.
+STYLE = {"description_width": "110px"}
 
 
 class ParameterPanel:
     """Widgets for the settings of one denoising fit, and a Run button. See :func:`panel`."""
 
     kind = "panel"
+    #: The panel's heading (HTML).
+    heading = "<b>Deep Image Prior: denoise a picture of your choice</b>"
 
     def __init__(self, image: str = "astronaut", sigma: float = 25.0, preset: str | None = None,
                  lr: float | None = None, iterations: int | None = None, size: int | None = None,
                  seed: int = 0, headless: bool | None = None, name: str | None = None, spectral: bool = False):
-        from .. import nets
-
         self.headless = is_headless(headless)
         self.key = name or self.kind
         self.size = settings.image_size() if size is None else int(size)
@@ -39,53 +49,64 @@ class ParameterPanel:
                        "lr": float(lr) if lr is not None else nets.get_config(preset).lr,
                        "iterations": int(iterations) if iterations is not None else settings.iterations(3000)}
         self.widget = None
+        self.error = None                                # the message box (live)
         self._trainer: threading.Thread | None = None    # the thread training a run now
         self._again = False                              # Run was pressed during a run
-        _register(self.key, self)
+        register(self)
         if not self.headless:
             self.widget = self._build()
             clicks.route(self.widget)
 
-    def _build(self):
-        import ipywidgets as w
-        from .. import nets
+    @property
+    def fits(self) -> list[FitLike]:
+        """The fit of the current run (none before the first Run)."""
+        return [] if self.dashboard is None else [self.dashboard.fit]
 
-        style = {"description_width": "110px"}
-        names = images.catalogue_names()
-        v = self.values
-        self.image_w = w.Dropdown(options=names if v["image"] in names else [v["image"], *names],
-                                  value=v["image"], description="image", style=style)
-        self.sigma_w = w.IntSlider(value=int(v["sigma"]), min=0, max=75, step=5, description="noise sigma",
-                                   style=style)
-        self.preset_w = w.Dropdown(options=list(nets.PRESETS), value=v["preset"], description="network",
-                                   style=style)
-        self.lr_w = w.FloatLogSlider(value=v["lr"], base=10, min=-4, max=-0.5, step=0.1,
-                                     description="learning rate", readout_format=".4f", style=style)
-        self.iter_w = w.BoundedIntText(value=v["iterations"], min=1, max=100_000, description="iterations",
-                                       style=style)
-        # a new preset brings its own default learning rate
-        self.preset_w.observe(lambda ch: setattr(self.lr_w, "value", nets.get_config(ch["new"]).lr), names="value")
+    # ----------------------------------------------------------------- widgets
+    def _build(self):
+        import ipywidgets as w   # imported here: only live panels make widgets (headless runs never load them)
+
         self.run_btn = w.Button(description="Run", icon="play", button_style="success")
         self.run_btn.add_class("dip-run")
         self.run_btn.on_click(lambda _: self.run())
         self.error = w.HTML()
         self.error.add_class("dip-error")
         self.area = w.VBox()
-        controls = w.VBox([self.image_w, self.sigma_w, self.preset_w, self.lr_w, self.iter_w, self.run_btn])
-        return w.VBox([w.HTML("<b>Deep Image Prior: denoise a picture of your choice</b>"), controls,
-                       self.error, self.area])
+        controls = w.VBox([*self._setting_widgets(w), self.run_btn])
+        return w.VBox([w.HTML(self.heading), controls, self.error, self.area])
+
+    def _image_widget(self, w):
+        """The image dropdown: the catalogue, and the panel's own image first when it is not in it."""
+        names = images.catalogue_names()
+        image = self.values["image"]
+        self.image_w = w.Dropdown(options=names if image in names else [image, *names], value=image,
+                                  description="image", style=STYLE)
+        return self.image_w
+
+    def _setting_widgets(self, w) -> list:
+        """Hook: the controls above Run (``w`` is :mod:`ipywidgets`); :meth:`_read` reads them back."""
+        v = self.values
+        self.sigma_w = w.IntSlider(value=int(v["sigma"]), min=0, max=75, step=5, description="noise sigma",
+                                   style=STYLE)
+        self.preset_w = w.Dropdown(options=list(nets.PRESETS), value=v["preset"], description="network",
+                                   style=STYLE)
+        self.lr_w = w.FloatLogSlider(value=v["lr"], base=10, min=-4, max=-0.5, step=0.1,
+                                     description="learning rate", readout_format=".4f", style=STYLE)
+        self.iter_w = w.BoundedIntText(value=v["iterations"], min=1, max=100_000, description="iterations",
+                                       style=STYLE)
+        # a new preset brings its own default learning rate
+        self.preset_w.observe(lambda ch: setattr(self.lr_w, "value", nets.get_config(ch["new"]).lr), names="value")
+        return [self._image_widget(w), self.sigma_w, self.preset_w, self.lr_w, self.iter_w]
 
     def _read(self) -> dict:
+        """The settings: the widgets' values live, the initial values headless."""
         if self.widget is None:
             return dict(self.values)
         return {"image": self.image_w.value, "sigma": float(self.sigma_w.value), "preset": self.preset_w.value,
                 "lr": float(self.lr_w.value), "iterations": int(self.iter_w.value)}
 
-    def make_fit(self, values: dict | None = None):
-        """The fit the current settings describe (not started)."""
-        from ..fit import Fit, FitConfig
-        from ..operators import Denoising
-
+    def make_fit(self, values: dict | None = None) -> Fit:
+        """Hook: the fit the current settings describe (not started)."""
         v = self._read() if values is None else values
         clean = images.load(v["image"], size=self.size)
         op = Denoising(sigma=v["sigma"])
@@ -93,6 +114,7 @@ class ParameterPanel:
         config = FitConfig(net=v["preset"], lr=v["lr"], iterations=v["iterations"], seed=self.seed)
         return Fit(op, noisy, clean=clean, config=config)
 
+    # --------------------------------------------------------------------- runs
     def run(self) -> FitDashboard | None:
         """Build a fit from the settings and watch it (the Run button); returns its dashboard.
 
@@ -137,20 +159,20 @@ class ParameterPanel:
             self.dashboard.start()
         return self.dashboard
 
-    def wait(self, timeout: float | None = None):
-        """Wait for the current run (see :meth:`FitDashboard.wait`)."""
+    def wait(self) -> FitResult:
+        """The current run's result (see :meth:`FitDashboard.wait`)."""
         if self.dashboard is None:
             raise RuntimeError("nothing runs yet: press Run (or call run()) first")
-        return self.dashboard.wait(timeout)
+        return self.dashboard.wait()
 
     def close(self, reason: str = "closed", stop_fits: bool = True) -> None:
         """Close the current dashboard (stops its fit)."""
         if self.dashboard is not None:
             self.dashboard.close(reason, stop_fits)
-        _unregister(self.key, self)
+        unregister(self)
 
     def _ipython_display_(self) -> None:
-        from IPython.display import display
+        from IPython.display import display   # imported here: IPython calls this method, so it is loaded
 
         if self.headless:
             if self.dashboard is not None:

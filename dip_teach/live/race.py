@@ -28,8 +28,10 @@ import time
 import numpy as np
 
 from .. import images, settings
-from ..bias import MIN_RACE_SIDE, race_targets  # noqa: F401  (re-exported: live.race_targets)
-from .core import BlitFigure, LiveView, error_html, image_axis, new_figure, png_bytes
+from ..bias import race_targets
+from ..fit import Fit, FitConfig, FitLike
+from ..operators import Operator
+from .core import BlitFigure, LiveView, image_axis, new_figure, png_bytes
 
 THUMB_SIDE = 112
 COLOURS = ("tab:green", "tab:blue", "tab:orange", "tab:red")
@@ -57,11 +59,8 @@ class Race(LiveView):
               "psnr_clean": ("PSNR to clean, raw output (dB)", False),
               "psnr_clean_avg": ("PSNR to clean, averaged output (dB)", False)}
 
-    def __init__(self, targets: dict, config=None, *, fits=None, curve: str = "loss",
-                 title: str = "The race: one network, four targets", **kwargs):
-        from ..fit import Fit, FitConfig
-        from ..operators import Operator
-
+    def __init__(self, targets: dict, config: FitConfig | None = None, *, fits: list[FitLike] | None = None,
+                 curve: str = "loss", title: str = "The race: one network, four targets", **kwargs):
         if curve not in self.CURVES:
             raise ValueError(f"curve must be one of {', '.join(self.CURVES)}, got {curve!r}")
         if config is None:
@@ -92,7 +91,7 @@ class Race(LiveView):
 
     # ----------------------------------------------------------------- widgets
     def _build(self):
-        import ipywidgets as w
+        import ipywidgets as w   # imported here: only live views make widgets (headless runs never load them)
 
         columns = []
         self.out_imgs, self.labels = [], []
@@ -106,16 +105,13 @@ class Race(LiveView):
             columns.append(w.VBox([w.HTML(f"<b style='color:{colour.replace('tab:', '')}'>{name}</b>"),
                                    w.HTML("<small>target</small>"), tgt, w.HTML("<small>network output</small>"),
                                    out, label], layout=w.Layout(align_items="center", margin="0 6px")))
-        self._build_controls()
         self.curves_img = w.Image(format="png", layout=w.Layout(width="480px", height="auto"))
         self.curves_img.add_class("dip-race-curves")
         self._fig = new_figure(6.0, 3.0)
         self._fig.subplots_adjust(left=0.12, right=0.98, bottom=0.15, top=0.96)
         self._lines = self.loss_lines(self._fig.subplots(), live=True)
         self._blit = BlitFigure(self._fig, self._lines)
-        self.error = w.HTML()
-        self.error.add_class("dip-error")
-        self._update_widgets()
+        self._tick()
         return w.VBox([w.HTML(f"<b>{self.title}</b>"),
                        w.HBox([self.start_btn, self.pause_btn, self.stop_btn, self.counter],
                               layout=w.Layout(align_items="center")),
@@ -123,7 +119,7 @@ class Race(LiveView):
 
     def _update(self, final: bool = False) -> None:
         self._check_failures()
-        self._update_widgets()
+        self._tick()
         its = tuple(f.iteration for f in self.fits)
         if its != self._thumbs_at:
             self._thumbs_at = its
@@ -131,26 +127,26 @@ class Race(LiveView):
                 out = fit.latest()
                 if out is not None:
                     img.value = png_bytes(out, THUMB_SIDE)
-        if its != self._curves_at and (final or self.curves.due()):
+        if its != self._curves_at and (final or self.curve_throttle.due()):
             self._curves_at = its
             t0 = time.perf_counter()
             self.update_lines(self._lines, live=True)
             self.curves_img.value = self._blit.png()
-            self.curves.spent(time.perf_counter() - t0)
+            self.curve_throttle.spent(time.perf_counter() - t0)
 
-    def _update_widgets(self) -> None:
+    def _tick(self) -> None:
+        """The buttons, the counter and each fit's label."""
         self._update_buttons()
         status = self.status
-        total = max(int(getattr(f.config, "iterations", 0) or 0) for f in self.fits)
+        total = max(f.config.iterations for f in self.fits)
         it = min(f.iteration for f in self.fits)
         extra = f" &middot; closed: {self.closed_reason}" if self.closed_reason else ""
         self.counter.value = (f"<b>iteration <span class='dip-count'>{it}</span> / {total}</b> "
                               f"&middot; <i>{status}</i>{extra}")
         for fit, label in zip(self.fits, self.labels):
-            loss = fit.history["loss"][-1] if fit.history["loss"] else math.nan
             label.value = f"<small>{self._label(fit)} @ {fit.iteration}</small>"
 
-    def _label(self, fit) -> str:
+    def _label(self, fit: FitLike) -> str:
         values = fit.history[self.curve]
         if self.curve == "loss":
             return f"loss {values[-1] if values else math.nan:.4f}"
@@ -167,7 +163,7 @@ class Race(LiveView):
         ax.set_ylabel(label)
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=8, loc="lower left" if log else "lower right")
-        ax.set_xlim(1 if log else 0, max(2, max(int(getattr(f.config, "iterations", 0) or 0) for f in self.fits)))
+        ax.set_xlim(1 if log else 0, max(2, max(f.config.iterations for f in self.fits)))
         ax.set_ylim(*((1e-3, 1) if log else (10, 40)))
         return lines
 
@@ -196,13 +192,6 @@ class Race(LiveView):
             else:
                 lo, hi = lo - 0.5, hi + 0.5
             lines[0].axes.set_ylim(lo, hi)
-
-    def _show_error(self, err: BaseException, title: str) -> None:
-        if hasattr(self, "error"):
-            self.error.value = error_html(err, title)
-
-    def _on_close(self, reason: str) -> None:
-        self._update_widgets()
 
     # ----------------------------------------------------------------- headless
     def static_figure(self):
@@ -246,8 +235,6 @@ def race(image: str = "astronaut", *, size: int | None = None, sigma: float = 25
     lr, seed
         As in :class:`dip_teach.fit.FitConfig`.
     """
-    from ..fit import FitConfig
-
     iterations = settings.iterations(2000) if iterations is None else iterations
     config = FitConfig(net=net, iterations=iterations, lr=lr, seed=seed, ema=0.0, stopping=None)
     view = Race(race_targets(image, size=size, sigma=sigma, seed=seed), config, headless=headless, name=name,
@@ -255,7 +242,7 @@ def race(image: str = "astronaut", *, size: int | None = None, sigma: float = 25
     return view.launch(start)
 
 
-def side_by_side(fits: dict, *, curve: str = "psnr_clean_avg", title: str | None = None, start: bool = True,
+def side_by_side(fits: dict[str, FitLike], *, curve: str = "psnr_clean_avg", title: str | None = None, start: bool = True,
                  headless: bool | None = None, name: str | None = None, **kwargs) -> Race:
     """Train up to four prepared fits side by side (one iteration each in turn) and draw one curve of each.
 
