@@ -3,7 +3,7 @@
 Modules, in the order data flows through them:
 
 - :mod:`dip_teach.settings`   run modes, device, budgets, seeds (one place decides sizes)
-- :mod:`dip_teach.images`     load, save, crop, convert; the catalogue of ``data/``
+- :mod:`dip_teach.images`     load, save, crop, convert; the catalogue of ``data/`` and its training images
 - :mod:`dip_teach.synthetic`  the images the kit draws itself (cartoon, texture)
 - :mod:`dip_teach.operators`  forward models y = A(x) + n: noise, masks, downsampling
 - :mod:`dip_teach.priors`     handcrafted priors (Tikhonov, TV, wavelets) and their minimiser
@@ -13,13 +13,14 @@ Modules, in the order data flows through them:
 - :mod:`dip_teach.fit`        the DIP loop: fit a network's weights to one corrupted image
 - :mod:`dip_teach.stopping`   early stopping: oracle, fixed budget, ES-WMV
 - :mod:`dip_teach.pretrain`   a warm start: generator weights meta-learned on a dataset (Reptile)
-- :mod:`dip_teach.red`        DIP plus a denoiser's pull (DeepRED): NLM or the DnCNN
+- :mod:`dip_teach.red`        DIP plus a denoiser's pull (DeepRED): a prior term handed to the fit, NLM or the DnCNN
 - :mod:`dip_teach.classifier` AlexNet through torch's weight cache, or the kit's offline classifier
 - :mod:`dip_teach.inversion`  feature inversion and activation maximisation: pixels, TV or a DIP
-- :mod:`dip_teach.metrics`    PSNR and SSIM
-- :mod:`dip_teach.evaluate`   PSNR on missing pixels, on luminance; how much fine detail an image has
+- :mod:`dip_teach.metrics`    PSNR (whole image, on missing pixels, on luminance; MSE to dB) and SSIM
+- :mod:`dip_teach.evaluate`   how much fine detail an image has (no clean image needed)
 - :mod:`dip_teach.spectral`   error per frequency band (structure before noise)
-- :mod:`dip_teach.baselines`  the DIP against TV, non-local means and the learned denoiser, on one image
+- :mod:`dip_teach.baselines`  TV, non-local means and the learned denoiser: against the DIP on one image, and over the test set
+- :mod:`dip_teach.tables`     Markdown tables, the one way result objects print
 - :mod:`dip_teach.plots`      one-line figures for notebooks
 - :mod:`dip_teach.live`       widgets that watch a fit while it trains
 - :mod:`dip_teach.progress`   tqdm progress bars for long work (fits, training, benchmarks)
