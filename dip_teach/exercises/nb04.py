@@ -7,6 +7,8 @@ import torch
 
 from . import Choice, Incorrect, Question, close, example, flat_weights, mistake, require_function
 from .. import nets
+from ..fit import dip_loop
+from ..operators import Operator
 
 # ------------------------------------------------------------ 1. predict, then run
 predict_curve = Choice(
@@ -60,7 +62,12 @@ def _dip_step(perturb: str = "copy", reduce: str = "mean", zero_grad: bool = Tru
     return run
 
 
-_reference_step = _dip_step()
+def _reference_step(net, optimizer, z, y, noise_std) -> float:
+    """One step of the kit's own loop (:func:`dip_teach.fit.dip_loop`, denoising: A is the identity),
+    so the checker can never drift from the algorithm the notebook prints."""
+    return next(dip_loop(net, z, Operator(), y, optimizer, reg_noise_std=noise_std, ema=0)).loss
+
+
 #: The kit's DIP step, for a notebook to fall back on while the student's ``dip_step`` is unanswered.
 reference_step = _reference_step
 
