@@ -10,13 +10,16 @@
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
 from . import images as _images
+
+if TYPE_CHECKING:      # for the type hint only: fit imports nothing from here, but keep it that way
+    from .fit import FitLike
 
 
 def _displayable(img) -> np.ndarray:
@@ -64,3 +67,18 @@ def show_catalogue(split: str | None = None, size: float = 2.0) -> plt.Figure:
     entries = _images.catalogue(split)
     return show_images([_images.load_image(e.path) for e in entries],
                        [f"{e.name} ({e.split})" for e in entries], ncols=min(len(entries), 8), size=size)
+
+
+def residual(fit: FitLike, output: np.ndarray, gain: float = 4.0) -> np.ndarray:
+    """``0.5 + gain * (A(output) - observation)``: grey where the fit matches the data.
+
+    Computed in the observation's space (through the operator), so it is right for
+    masks and downsampling too; clipped to ``[0, 1]`` for display.
+    """
+    y = fit.observation
+    x = torch.from_numpy(np.ascontiguousarray(output.transpose(2, 0, 1)))[None].to(y.device, y.dtype)
+    with torch.no_grad():
+        ax = fit.operator.forward(x)
+    # the rest in numpy: small torch ops cost milliseconds between iterations on a busy CPU
+    r = ax[0].float().cpu().numpy().transpose(1, 2, 0) - y[0].float().cpu().numpy().transpose(1, 2, 0)
+    return np.clip(0.5 + gain * r, 0.0, 1.0)

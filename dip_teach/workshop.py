@@ -28,9 +28,6 @@ KNOBS = {
     "inpaint": ("% missing", [10, 30, 50, 70, 90], 50),
     "superres": ("zoom factor", [2, 4, 8], 4),
 }
-#: task -> (label of its knob, options of the knob, default, the paper's iteration budget from
-#: :data:`dip_teach.operators.TASKS`), for the panel below
-TASKS = {task: (*knob, operators.TASKS[task].paper_iterations) for task, knob in KNOBS.items()}
 
 
 #: The most iterations one run may ask for, at full scale (4x the paper's longest budget).
@@ -46,7 +43,7 @@ def corrupt(task: str, clean, knob: float, seed: int = 0):
     """``(operator, observation)`` for ``task`` applied to the clean image.
 
     ``knob`` is the noise sigma (0-255 scale), the percentage of missing pixels, or the
-    zoom factor, as in :data:`TASKS`.
+    zoom factor, as in :data:`KNOBS`.
     """
     if task == "denoise":
         op = operators.Denoising(sigma=float(knob))
@@ -57,7 +54,7 @@ def corrupt(task: str, clean, knob: float, seed: int = 0):
     if task == "superres":
         op = operators.Downsampling(int(knob))
         return op, op.corrupt(clean)
-    raise ValueError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
+    raise ValueError(f"unknown task {task!r}; choose one of {', '.join(KNOBS)}")
 
 
 class WorkshopPanel(ParameterPanel):
@@ -67,19 +64,19 @@ class WorkshopPanel(ParameterPanel):
     heading = "<h2>Deep Image Prior: restore a picture with an untrained network</h2>"
 
     def __init__(self, image: str = "astronaut", task: str = "denoise", iterations: int | None = None, **kwargs):
-        if task not in TASKS:
-            raise ValueError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
+        if task not in KNOBS:
+            raise ValueError(f"unknown task {task!r}; choose one of {', '.join(KNOBS)}")
         self.task = task
-        self.knobs = {name: spec[2] for name, spec in TASKS.items()}
+        self.knobs = {name: default for name, (_, _, default) in KNOBS.items()}
         if iterations is None:
-            iterations = settings.iterations(TASKS[task][3])
+            iterations = settings.iterations(operators.TASKS[task].paper_iterations)
         super().__init__(image, iterations=iterations, **kwargs)
 
     def _setting_widgets(self, w) -> list:
         """The image, the task with its one knob, and the number of iterations."""
-        self.task_w = w.ToggleButtons(options=list(TASKS), value=self.task, description="task", style=STYLE)
+        self.task_w = w.ToggleButtons(options=list(KNOBS), value=self.task, description="task", style=STYLE)
         self.knob_w = {name: w.SelectionSlider(options=opts, value=default, description=label, style=STYLE)
-                       for name, (label, opts, default, _) in TASKS.items()}
+                       for name, (label, opts, default) in KNOBS.items()}
         self.iter_w = w.BoundedIntText(value=self.values["iterations"], min=1, max=max_iterations(),
                                        description="iterations", style=STYLE)
         self.knob_box = w.Box([self.knob_w[self.task]])
@@ -89,7 +86,7 @@ class WorkshopPanel(ParameterPanel):
     def _on_task(self, change) -> None:
         """A new task brings its own knob and the paper's budget for it, scaled by the run mode."""
         self.knob_box.children = [self.knob_w[change["new"]]]
-        self.iter_w.value = settings.iterations(TASKS[change["new"]][3])
+        self.iter_w.value = settings.iterations(operators.TASKS[change["new"]].paper_iterations)
 
     def _read(self) -> dict:
         v = dict(self.values, task=self.task, knob=self.knobs[self.task])

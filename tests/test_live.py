@@ -217,8 +217,8 @@ def test_watch_trains_in_the_cell_and_wait_returns_the_result():
     assert dash.slider.max == len(fit.snapshots) - 1
     assert "finished" in dash.stats.value
     assert dash.start_btn.disabled and dash.stop_btn.disabled and dash.pause_btn.disabled
-    t0 = time.perf_counter()
-    assert dash.wait().iterations == 150 and time.perf_counter() - t0 < 0.1
+    calls = len(fit.history["iteration"])
+    assert dash.wait().iterations == 150 and len(fit.history["iteration"]) == calls   # nothing trained again
 
 
 def test_frames_change_while_training():
@@ -392,14 +392,19 @@ def test_snapshot_slider_shows_earlier_outputs_during_and_after_training():
 
 
 def test_throttle_keeps_drawing_within_its_budget():
+    # "sooner than" is read after the call, "later than" before it: a stalled test process
+    # (a busy machine) can then only make each check easier, never fail it
     t = core.Throttle(min_interval=0.1, budget=0.02)
     t.spent(0.3)                                   # the first frame pays one-off costs
     assert t.next_at - time.perf_counter() < 0.2
+    before = time.perf_counter()
     t.spent(0.01)                                  # a 10 ms frame ...
-    assert t.next_at - time.perf_counter() > 0.4   # ... waits ~0.5 s for the next one
+    assert t.next_at - before > 0.4                # ... waits ~0.5 s for the next one
     t = core.Throttle(min_interval=0.25, budget=0.5)
-    t.spent(0.001), t.spent(0.001)
-    assert t.next_at - time.perf_counter() > 0.2   # never faster than min_interval
+    t.spent(0.001)
+    before = time.perf_counter()
+    t.spent(0.001)
+    assert t.next_at - before > 0.2                # never faster than min_interval
 
 
 def test_a_kernel_without_subshells_says_how_to_stop(monkeypatch):
@@ -591,7 +596,7 @@ def test_png_bytes_enlarges_small_images_with_crisp_pixels():
 
 
 def test_residual_is_grey_where_the_fit_matches_the_data():
-    from dip_teach.live.dashboard import residual
+    from dip_teach.plots import residual
 
     fit = FakeFit()
     r = residual(fit, fit._clean, gain=4)

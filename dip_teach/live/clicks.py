@@ -75,7 +75,7 @@ def support() -> tuple[bool, str]:
     if kernel is None:
         return False, "not in a Jupyter kernel"
     try:
-        import ipykernel
+        import ipykernel          # imported here: a script or a test without a kernel still imports this module
         from ipykernel.comm.comm import BaseComm
     except ImportError:
         return False, "ipykernel's comms are not in use"
@@ -150,7 +150,7 @@ def poll_support() -> tuple[bool, str]:
     if kernel is None:
         return False, "not in a Jupyter kernel"
     try:
-        import ipykernel
+        import ipykernel          # imported here, like jupyter_ui_poll: both are optional outside a kernel
         import jupyter_ui_poll  # noqa: F401  (imported here: only live views on ipykernel 6 need it)
     except ImportError:
         return False, "jupyter-ui-poll is not installed (pip install jupyter-ui-poll)"
@@ -240,7 +240,7 @@ def training():
     poller, parked, in_cell = None, None, _in_cell()
     try:
         if outermost and _SUBSHELL is None and poll_support()[0] and (in_cell or _release_held_cells(None)):
-            from jupyter_ui_poll import ui_events
+            from jupyter_ui_poll import ui_events     # optional: only the poll route (ipykernel 6) needs it
 
             poller = ui_events()
             parked = _park_waiting_dispatcher()
@@ -301,7 +301,7 @@ def _release_held_cells(poller) -> bool:
     ``_post_run_cell``); without it a click-started fit does not poll at all.
     """
     try:
-        from jupyter_ui_poll._poll import KernelWrapper
+        from jupyter_ui_poll._poll import KernelWrapper    # optional, as above
     except ImportError:
         return False
     release = getattr(KernelWrapper, "_post_run_cell", None)

@@ -31,7 +31,6 @@ import math
 import time
 
 import numpy as np
-import torch
 from matplotlib.lines import Line2D
 
 from .. import nets
@@ -39,24 +38,10 @@ from .. import spectral as _spectral
 from ..fit import FitLike
 from ..images import as_array
 from ..metrics import db_from_mse
+from ..plots import residual
 from .core import BlitFigure, LiveView, axis_limit, format_seconds, image_axis, new_figure, png_bytes, recent_rate
 
 PANEL_SIDE = 128      # images are enlarged (nearest neighbour) to at least this many pixels
-
-
-def residual(fit: FitLike, output: np.ndarray, gain: float = 4.0) -> np.ndarray:
-    """``0.5 + gain * (A(output) - observation)``: grey where the fit matches the data.
-
-    Computed in the observation's space (through the operator), so it is right for
-    masks and downsampling too; clipped to ``[0, 1]`` for display.
-    """
-    y = fit.observation
-    x = torch.from_numpy(np.ascontiguousarray(output.transpose(2, 0, 1)))[None].to(y.device, y.dtype)
-    with torch.no_grad():
-        ax = fit.operator.forward(x)
-    # the rest in numpy: small torch ops cost milliseconds between iterations on a busy CPU
-    r = ax[0].float().cpu().numpy().transpose(1, 2, 0) - y[0].float().cpu().numpy().transpose(1, 2, 0)
-    return np.clip(0.5 + gain * r, 0.0, 1.0)
 
 
 class PsnrCurves:
