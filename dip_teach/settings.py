@@ -23,6 +23,8 @@ variable ``DIP_TEACH_MODE``, then the device (``full`` on a GPU, ``lab`` otherwi
 The device comes from ``DIP_TEACH_DEVICE`` if set, else CUDA, then Apple MPS, then CPU.
 Torch's threads come from ``DIP_TEACH_THREADS`` if set, else the cores the process may
 really use (its affinity, capped by a container's CPU quota): see :func:`configure_threads`.
+A fit's arithmetic (fp32, or bf16 where the hardware has it and the benchmark showed it
+keeps quality) comes from :func:`precision`; ``DIP_TEACH_BF16=0`` keeps everything in fp32.
 """
 from __future__ import annotations
 
@@ -305,6 +307,66 @@ def configure_threads(n: int | None = None) -> int:
     return n
 
 
+PRECISION_ENV = "DIP_TEACH_BF16"
+#: The arithmetic a fit can use: full fp32, or the network's forward pass in bfloat16.
+PRECISIONS = ("fp32", "bf16")
+#: The benchmark's verdict (benchmarks/bf16_quality.py, paired fp32/bf16 fits of the
+#: ``lab`` net on training images): does bf16 keep a fit's best averaged PSNR within
+#: 0.1 dB of fp32?  Only then is bf16 the default where the hardware has it.
+BF16_KEEPS_QUALITY = False
+
+
+def bf16_native(device: str | torch.device | None = None) -> bool:
+    """Does ``device`` compute in bfloat16 natively (so bf16 is faster, not emulated)?
+
+    CUDA: ``torch.cuda.is_bf16_supported()`` (Ampere and later). CPU: the x86 AMX-BF16 or
+    AVX512-BF16 instructions, read from ``/proc/cpuinfo`` (Linux; elsewhere ``False``:
+    without them torch emulates bf16 and a fit gets slower, not faster).
+    """
+    device = torch.device(get_device() if device is None else device)
+    if device.type == "cuda":
+        return bool(torch.cuda.is_available() and torch.cuda.is_bf16_supported())
+    if device.type != "cpu":
+        return False
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+def precision(device: str | torch.device | None = None) -> str:
+    """The arithmetic fits use on ``device``: ``"bf16"`` or ``"fp32"``.
+
+    ``DIP_TEACH_BF16=0`` gives fp32 and ``DIP_TEACH_BF16=1`` bf16 whatever the hardware
+    (slow where it is emulated; for comparisons). Unset, bf16 is used where the device
+    has it natively (:func:`bf16_native`) and the benchmark found it keeps quality
+    (:data:`BF16_KEEPS_QUALITY`); otherwise fp32.
+    """
+    env = os.environ.get(PRECISION_ENV, "").strip().lower()
+    if env in ("0", "off", "false", "no"):
+        return "fp32"
+    if env in ("1", "on", "true", "yes"):
+        return "bf16"
+    if env:
+        raise ValueError(f"{PRECISION_ENV}={env!r}: use 0 to keep fits in fp32, 1 to force bf16, "
+                         f"or unset it for the default")
+    return "bf16" if BF16_KEEPS_QUALITY and bf16_native(device) else "fp32"
+
+
+def precision_reason(device: str | torch.device | None = None) -> str:
+    """One line for notebook 00: why fits use the precision they use here."""
+    chosen = precision(device)
+    if os.environ.get(PRECISION_ENV, "").strip():
+        return f"{chosen}, set by ${PRECISION_ENV}"
+    native = bf16_native(device)
+    if not native:
+        return "fp32: this device has no native bfloat16"
+    if not BF16_KEEPS_QUALITY:
+        return "fp32: this device has bfloat16, but the benchmark found it costs quality"
+    return f"bf16: this device has it natively and it keeps quality (set {PRECISION_ENV}=0 for fp32)"
+
+
 def report() -> dict:
     """Everything notebook 00 shows about this machine: device, mode, versions, threads."""
     device = get_device()
@@ -317,6 +379,7 @@ def report() -> dict:
                         else "default for this device"),
         "how_to_change_mode": f"set {MODE_ENV}=test|lab|full before starting Jupyter, or call dip_teach.settings.set_mode('lab')",
         "threads": torch.get_num_threads(),
+        "precision": precision_reason(device),
         "cpu_quota": cpu_quota(),
         "python": platform.python_version(),
         "torch": torch.__version__,

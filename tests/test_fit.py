@@ -292,3 +292,25 @@ def test_a_stopped_fit_continues_when_run_again(coffee):
     fit.run()
     assert fit.status == "finished" and fit.iteration == 12
     assert fit.history["iteration"] == list(range(1, 13))
+
+
+# ------------------------------------------------------------------ bf16
+def test_a_bf16_fit_repeats_exactly_and_differs_from_fp32(coffee):
+    """The network runs in bf16, the image, loss and average stay fp32; a seed repeats exactly."""
+    op = operators.Denoising(25)
+    y = op.corrupt(coffee, seed=0)
+
+    def fit(precision):
+        f = Fit(op, y, clean=coffee, config=FitConfig(net="tiny", iterations=25, precision=precision,
+                                                      stopping=None))
+        f.run()
+        return f
+
+    a, b, c = fit("bf16"), fit("bf16"), fit("fp32")
+    assert a.config.precision == "bf16" and c.config.precision == "fp32"
+    assert a.history["loss"] == b.history["loss"] and a.history["psnr_clean_avg"] == b.history["psnr_clean_avg"]
+    assert a.history["loss"] != c.history["loss"]          # autocast really changed the arithmetic
+    assert a.presented().dtype == torch.float32 and a._out.dtype == torch.float32
+    assert abs(a.history["psnr_clean_avg"][-1] - c.history["psnr_clean_avg"][-1]) < 1.0
+    with pytest.raises(ValueError, match="precision must be one of fp32, bf16"):
+        Fit(op, y, config=FitConfig(net="tiny", iterations=5, precision="fp16"))

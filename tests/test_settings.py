@@ -154,3 +154,29 @@ def test_real_cgroup_with_a_one_core_quota(tmp_path):
         assert out.stdout.split() == ["1.0", "1"]
     finally:
         group.rmdir()
+
+
+# ------------------------------------------------------------------ precision (fp32 or bf16)
+def test_precision_follows_the_environment_then_hardware_and_verdict(monkeypatch):
+    monkeypatch.delenv(settings.PRECISION_ENV, raising=False)
+    for keeps, native, expected in ((True, True, "bf16"), (True, False, "fp32"), (False, True, "fp32")):
+        monkeypatch.setattr(settings, "BF16_KEEPS_QUALITY", keeps)
+        monkeypatch.setattr(settings, "bf16_native", lambda device=None, native=native: native)
+        assert settings.precision("cpu") == expected
+        assert settings.precision_reason("cpu").startswith(expected)
+    monkeypatch.setattr(settings, "BF16_KEEPS_QUALITY", True)
+    monkeypatch.setenv(settings.PRECISION_ENV, "0")
+    assert settings.precision("cpu") == "fp32" and "$DIP_TEACH_BF16" in settings.precision_reason("cpu")
+    monkeypatch.setenv(settings.PRECISION_ENV, "1")
+    monkeypatch.setattr(settings, "bf16_native", lambda device=None: False)
+    assert settings.precision("cpu") == "bf16"
+    monkeypatch.setenv(settings.PRECISION_ENV, "half")
+    with pytest.raises(ValueError, match="DIP_TEACH_BF16='half': use 0"):
+        settings.precision("cpu")
+
+
+def test_bf16_native_reads_the_device():
+    assert settings.bf16_native("meta") is False
+    flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    assert settings.bf16_native("cpu") == ("amx_bf16" in flags or "avx512_bf16" in flags)
+    assert "precision" in settings.report()

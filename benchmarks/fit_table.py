@@ -1,0 +1,215 @@
+"""Denoising fits per preset, image, size, seed and precision, stored once in a JSON table.
+
+Each fit denoises (sigma 25) one course image with one network preset and seed, in
+fp32 or with the network in bf16, until its averaged PSNR has not improved for
+``--patience`` iterations (or its budget ends). A row keeps the best averaged and raw
+PSNR, when they came, seconds per step and the averaged PSNR curve (every 10th
+iteration), with the command, machine and torch version that made it.
+
+The table is the reference later runs compare against instead of refitting: rows
+already in the file are skipped, so an interrupted run resumes, and ``--max-fits 1``
+runs one fit per call (to share a machine's cores with other work between fits).
+
+Usage::
+
+    # the paper network's reference on the test split (bf16 where it matches fp32)
+    python benchmarks/fit_table.py benchmarks/reference_paper.json --presets paper \\
+        --images coffee,astronaut,chelsea,camera --sizes 128 --seeds 0,1,2 --precisions bf16
+    # paired fp32/bf16 fits of the lab net on training images
+    python benchmarks/fit_table.py benchmarks/bf16_quality.json --presets lab \\
+        --images rocket,ihc,retina,coins --sizes 128,256 --seeds 0,1,2 --precisions fp32,bf16
+    # print what a table holds
+    python benchmarks/fit_table.py benchmarks/bf16_quality.json --summary
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import statistics
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from dip_teach import images, nets, operators, settings  # noqa: E402
+from dip_teach.fit import Fit, FitConfig  # noqa: E402
+from dip_teach.metrics import psnr  # noqa: E402
+
+CURVE_EVERY = 10        # keep every 10th averaged PSNR: enough to read a time-to-quality
+SIGMA = 25
+EMA = 0.99              # the paper's output averaging
+
+
+def machine() -> str:
+    """CPU model (or GPU name), core count and bf16 support, for the table's rows."""
+    name = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                name = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    if torch.cuda.is_available():
+        name = torch.cuda.get_device_name(0)
+    return f"{name}, {settings.available_cpus()} cores, bf16 native: {settings.bf16_native()}"
+
+
+def net_json(preset: str) -> dict:
+    """The preset's network as a row stores it (lists, not tuples), to find rows of the current preset."""
+    return json.loads(json.dumps(asdict(nets.get_config(preset))))
+
+
+def row_key(row: dict) -> tuple:
+    return (row["preset"], row["image"], row["size"], row["seed"], row["precision"], json.dumps(row["net"]))
+
+
+def load_table(path: Path) -> dict:
+    if path.exists():
+        return json.loads(path.read_text())
+    return {"about": "DIP denoising fits (sigma 25, ema 0.99); one row per preset, image, size, seed, precision",
+            "rows": []}
+
+
+def save_table(path: Path, table: dict) -> None:
+    """Write through a temporary file, so an interrupted run never leaves half a table."""
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(table, indent=1) + "\n")
+    tmp.replace(path)
+
+
+def fit_row(preset: str, image: str, size: int, seed: int, precision: str, budget: int, patience: int,
+            device: str | None) -> dict:
+    """Run one fit and return its row."""
+    clean = images.load(image, size=size)
+    op = operators.Denoising(SIGMA)
+    y = op.corrupt(clean, seed=seed)
+    fit = Fit(op, y, clean=clean, config=FitConfig(net=preset, iterations=budget, seed=seed, ema=EMA,
+                                                   stopping=None, precision=precision, device=device))
+
+    def stop_after_peak(f: Fit) -> None:
+        h = f.history["psnr_clean_avg"]
+        if len(h) - 1 - max(range(len(h)), key=h.__getitem__) >= patience:
+            f.stop()
+
+    fit.add_callback(stop_after_peak)
+    r = fit.run()
+    h = r.history
+    avg, raw = h["psnr_clean_avg"], h["psnr_clean"]
+    i_avg = max(range(len(avg)), key=avg.__getitem__)
+    i_raw = max(range(len(raw)), key=raw.__getitem__)
+    return {"preset": preset, "image": image, "size": size, "seed": seed, "precision": precision,
+            "net": net_json(preset), "noisy_psnr": round(psnr(y, clean), 3),
+            "best_avg": round(avg[i_avg], 3), "best_avg_iter": i_avg + 1,
+            "best_avg_seconds": round(h["seconds"][i_avg], 2),
+            "best_raw": round(raw[i_raw], 3), "best_raw_iter": i_raw + 1,
+            "iterations": r.iterations, "peak_inside": r.iterations - i_avg - 1 >= patience,
+            "s_step": round(r.seconds / r.iterations, 5), "threads": torch.get_num_threads(),
+            "curve_every": CURVE_EVERY, "curve_avg": [round(v, 2) for v in avg[CURVE_EVERY - 1::CURVE_EVERY]],
+            "machine": machine(), "torch": torch.__version__,
+            "command": "python " + " ".join(shlex.quote(a) for a in sys.argv),
+            "date": time.strftime("%Y-%m-%d")}
+
+
+def iterations_to(row: dict, target: float) -> int | None:
+    """First iteration at which the row's averaged PSNR reached ``target`` dB (``None``: never)."""
+    for k, v in enumerate(row["curve_avg"]):
+        if v >= target:
+            return (k + 1) * row["curve_every"]
+    return None
+
+
+def summary(table: dict) -> str:
+    """Markdown: every row, then paired fp32/bf16 differences where both exist."""
+    rows = sorted(table["rows"], key=lambda r: (r["preset"], r["size"], r["image"], r["seed"], r["precision"]))
+    out = ["| preset | size | image | seed | precision | best avg dB @ it | best raw dB | s/step | peak inside |",
+           "|---|---:|---|---:|---|---:|---:|---:|---|"]
+    for r in rows:
+        out.append(f"| {r['preset']} | {r['size']} | {r['image']} | {r['seed']} | {r['precision']} | "
+                   f"{r['best_avg']:.2f} @ {r['best_avg_iter']} | {r['best_raw']:.2f} | {r['s_step']:.3f} | "
+                   f"{'yes' if r['peak_inside'] else 'no'} |")
+    by = {(r["preset"], r["size"], r["image"], r["seed"], r["precision"]): r for r in rows}
+    pairs = [(r, by.get((r["preset"], r["size"], r["image"], r["seed"], "bf16")))
+             for r in rows if r["precision"] == "fp32"]
+    pairs = [(a, b) for a, b in pairs if b is not None]
+    if pairs:
+        out += ["", "| preset | size | image | seeds | fp32 mean dB | bf16 mean dB | bf16 - fp32 dB (per seed) | "
+                    "fp32 s/step | bf16 s/step | speed-up |", "|---|---:|---|---:|---:|---:|---|---:|---:|---:|"]
+        groups: dict[tuple, list] = {}
+        for a, b in pairs:
+            groups.setdefault((a["preset"], a["size"], a["image"]), []).append((a, b))
+        for key in sorted(groups):
+            ps = groups[key]
+            fa = statistics.mean(a["best_avg"] for a, _ in ps)
+            fb = statistics.mean(b["best_avg"] for _, b in ps)
+            sa = statistics.mean(a["s_step"] for a, _ in ps)
+            sb = statistics.mean(b["s_step"] for _, b in ps)
+            diffs = ", ".join(f"{b['best_avg'] - a['best_avg']:+.2f}" for a, b in ps)
+            out.append(f"| {key[0]} | {key[1]} | {key[2]} | {len(ps)} | {fa:.2f} | {fb:.2f} | {fb - fa:+.2f} "
+                       f"({diffs}) | {sa:.3f} | {sb:.3f} | {sa / sb:.2f}x |")
+        out += ["", "| preset | size | fits | mean bf16 - fp32 dB | sd | worst image mean |",
+                "|---|---:|---:|---:|---:|---:|"]
+        for preset, size in sorted({(a["preset"], a["size"]) for a, _ in pairs}):
+            d = [b["best_avg"] - a["best_avg"] for a, b in pairs if (a["preset"], a["size"]) == (preset, size)]
+            per_image = [statistics.mean(b["best_avg"] - a["best_avg"] for a, b in ps)
+                         for k, ps in groups.items() if k[:2] == (preset, size)]
+            sd = statistics.stdev(d) if len(d) > 1 else float("nan")
+            out.append(f"| {preset} | {size} | {len(d)} | {statistics.mean(d):+.3f} | {sd:.3f} | "
+                       f"{min(per_image):+.2f} |")
+    return "\n".join(out)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("table", type=Path, help="the JSON table to read and extend")
+    p.add_argument("--presets", default="paper")
+    p.add_argument("--images", default="coffee,astronaut,chelsea,camera")
+    p.add_argument("--sizes", default="128")
+    p.add_argument("--seeds", default="0,1,2")
+    p.add_argument("--precisions", default="fp32")
+    p.add_argument("--budget", type=int, default=4000, help="most iterations per fit")
+    p.add_argument("--patience", type=int, default=200,
+                   help="stop once the averaged PSNR has not improved for this many iterations")
+    p.add_argument("--max-fits", type=int, default=0, help="stop after this many new fits (0 = all)")
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--device", default=None)
+    p.add_argument("--summary", action="store_true", help="print the table as Markdown and exit")
+    args = p.parse_args(argv)
+    table = load_table(args.table)
+    if args.summary:
+        print(summary(table))
+        return 0
+    settings.configure_threads(args.threads)
+    settings.set_mode("lab")
+    done = {row_key(r) for r in table["rows"]}
+    todo = [(pr, im, int(sz), int(sd), pc)
+            for sz in args.sizes.split(",") for im in args.images.split(",") for sd in args.seeds.split(",")
+            for pr in args.presets.split(",") for pc in args.precisions.split(",")]
+    todo = [t for t in todo
+            if (t[0], t[1], t[2], t[3], t[4], json.dumps(asdict(nets.get_config(t[0])))) not in done]
+    if not todo:
+        print("nothing left to fit", file=sys.stderr)
+        return 3
+    for n, (preset, image, size, seed, prec) in enumerate(todo):
+        if args.max_fits and n >= args.max_fits:
+            break
+        t = time.perf_counter()
+        row = fit_row(preset, image, size, seed, prec, args.budget, args.patience, args.device)
+        table = load_table(args.table)          # another call may have added rows meanwhile
+        table["rows"].append(row)
+        save_table(args.table, table)
+        print(f"{preset} {image} {size} seed {seed} {prec}: best avg {row['best_avg']:.2f} dB @ "
+              f"{row['best_avg_iter']}, {row['s_step']:.3f} s/step, {time.perf_counter() - t:.0f} s, "
+              f"load {os.getloadavg()[0]:.1f}", file=sys.stderr, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

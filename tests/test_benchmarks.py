@@ -1,0 +1,55 @@
+"""The stored fit tables (the paper network's reference) and the scripts that make and read them."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import dip_speed  # noqa: E402
+import fit_table  # noqa: E402
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+STORED = sorted((ROOT / "benchmarks").glob("*.json"))
+
+
+def test_a_table_is_made_once_and_resumed(tmp_path, capsys):
+    table = tmp_path / "t.json"
+    args = [str(table), "--presets", "tiny", "--images", "rocket", "--sizes", "64", "--seeds", "0",
+            "--precisions", "fp32,bf16", "--budget", "60", "--patience", "30"]
+    assert fit_table.main(args + ["--max-fits", "1"]) == 0
+    assert len(json.loads(table.read_text())["rows"]) == 1
+    assert fit_table.main(args) == 0                    # only the missing bf16 fit runs
+    rows = json.loads(table.read_text())["rows"]
+    assert [r["precision"] for r in rows] == ["fp32", "bf16"]
+    assert fit_table.main(args) == 3                    # nothing left: the stored fits are not redone
+    r = rows[0]
+    assert r["noisy_psnr"] + 3 < r["best_raw"] and len(r["curve_avg"]) == r["iterations"] // 10
+    assert r["command"].startswith("python ") and r["machine"] and r["torch"]
+    fit_table.main([str(table), "--summary"])
+    out = capsys.readouterr().out
+    assert "| tiny | 64 | rocket | 1 |" in out          # the paired fp32/bf16 line
+
+
+def test_time_to_target_reads_the_seed_mean_of_best_so_far():
+    rows = [{"curve_avg": [20.0, 25.0, 24.0], "curve_every": 10},     # stopped after its peak
+            {"curve_avg": [21.0, 23.0, 26.0, 27.0], "curve_every": 10}]
+    curve = dip_speed.mean_best_so_far(rows)
+    assert curve == [20.5, 24.0, 25.5, 26.0]             # the first keeps its best (25) once stopped
+    assert dip_speed.iterations_to(curve, 10, 25.5) == 30
+    assert dip_speed.iterations_to(curve, 10, 26.5) is None
+
+
+@pytest.mark.parametrize("path", STORED, ids=[p.name for p in STORED])
+def test_stored_tables_say_how_they_were_made(path):
+    rows = json.loads(path.read_text())["rows"]
+    assert rows, f"{path.name} holds no fits"
+    for r in rows:
+        assert r["precision"] in ("fp32", "bf16") and r["command"].startswith("python benchmarks/fit_table.py")
+        assert "cores" in r["machine"] and r["best_avg"] > r["noisy_psnr"] + 3
+    assert len({(r["preset"], r["image"], r["size"], r["seed"], r["precision"]) for r in rows}) == len(rows)
