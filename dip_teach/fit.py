@@ -129,8 +129,7 @@ class FitConfig:
         c.ema = 1 - 1 / settings.iterations(100) if c.ema is None else float(c.ema)
         c.snapshots = settings.get_mode().snapshots if c.snapshots is None else int(c.snapshots)
         c.device = str(settings.get_device() if c.device is None else torch.device(c.device))
-        c.precision = settings.precision(c.device) if c.precision is None else str(c.precision)
-        if c.precision not in settings.PRECISIONS:
+        if c.precision is not None and c.precision not in settings.PRECISIONS:
             raise ValueError(f"precision must be one of {', '.join(settings.PRECISIONS)}, got {c.precision!r}")
         if c.iterations < 1:
             raise ValueError(f"iterations must be at least 1, got {c.iterations}")
@@ -381,6 +380,9 @@ class Fit:
         if c.channels_last and self.device.type == "cpu":
             self.net = self.net.to(memory_format=torch.channels_last)
             self.z = self.z.contiguous(memory_format=torch.channels_last)
+        if c.precision is None:      # bf16 pays only for a big enough network (settings.BF16_MIN_GMAC)
+            maybe = settings.precision(self.device) == "bf16"      # count MACs only when it matters
+            c.precision = settings.precision(self.device, gmac=self._gmac() if maybe else None)
         self.optimizer = _adam(self.net.parameters(), c.lr, self.device)
         self._noise_gen = torch.Generator(device=self.device).manual_seed(c.seed + 1)
         self.stopping = copy.deepcopy(c.stopping)   # fresh state per fit
@@ -453,6 +455,10 @@ class Fit:
                 self._control.wait_for(lambda: self.status != "paused" or self._stop_requested)
                 self._paused_seconds += time.perf_counter() - paused_at
             return self._stop_requested
+
+    def _gmac(self) -> float:
+        """Billions of multiply-accumulates of the network's forward pass on ``z``."""
+        return sum(nets.conv_macs(self.net, torch.zeros_like(self.z)).values()) / 1e9
 
     # ----------------------------------------------------- divergence guard
     def _healthy(self, loss: float) -> bool:

@@ -310,10 +310,14 @@ def configure_threads(n: int | None = None) -> int:
 PRECISION_ENV = "DIP_TEACH_BF16"
 #: The arithmetic a fit can use: full fp32, or the network's forward pass in bfloat16.
 PRECISIONS = ("fp32", "bf16")
-#: The benchmark's verdict (benchmarks/bf16_quality.py, paired fp32/bf16 fits of the
+#: The benchmark's verdict (benchmarks/bf16_quality.json, paired fp32/bf16 fits of the
 #: ``lab`` net on training images): does bf16 keep a fit's best averaged PSNR within
 #: 0.1 dB of fp32?  Only then is bf16 the default where the hardware has it.
 BF16_KEEPS_QUALITY = False
+#: bf16 pays only for networks with enough arithmetic per forward pass: below this the
+#: conversions cost more than AMX saves (``python benchmarks/dip_speed.py --steps``: the
+#: tiny net at 64 px, 0.03 GMAC, ran 0.79x as fast in bf16; at 128 px, 0.11 GMAC, 1.18x).
+BF16_MIN_GMAC = 0.1
 
 
 def bf16_native(device: str | torch.device | None = None) -> bool:
@@ -335,13 +339,15 @@ def bf16_native(device: str | torch.device | None = None) -> bool:
     return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
-def precision(device: str | torch.device | None = None) -> str:
-    """The arithmetic fits use on ``device``: ``"bf16"`` or ``"fp32"``.
+def precision(device: str | torch.device | None = None, gmac: float | None = None) -> str:
+    """The arithmetic a fit uses on ``device``: ``"bf16"`` or ``"fp32"``.
 
     ``DIP_TEACH_BF16=0`` gives fp32 and ``DIP_TEACH_BF16=1`` bf16 whatever the hardware
     (slow where it is emulated; for comparisons). Unset, bf16 is used where the device
-    has it natively (:func:`bf16_native`) and the benchmark found it keeps quality
-    (:data:`BF16_KEEPS_QUALITY`); otherwise fp32.
+    has it natively (:func:`bf16_native`), the benchmark found it keeps quality
+    (:data:`BF16_KEEPS_QUALITY`) and the network is big enough for it to pay: ``gmac``,
+    its multiply-accumulates per forward pass in billions, at least :data:`BF16_MIN_GMAC`
+    (``None``: assume it is). Otherwise fp32.
     """
     env = os.environ.get(PRECISION_ENV, "").strip().lower()
     if env in ("0", "off", "false", "no"):
@@ -351,7 +357,9 @@ def precision(device: str | torch.device | None = None) -> str:
     if env:
         raise ValueError(f"{PRECISION_ENV}={env!r}: use 0 to keep fits in fp32, 1 to force bf16, "
                          f"or unset it for the default")
-    return "bf16" if BF16_KEEPS_QUALITY and bf16_native(device) else "fp32"
+    if not (BF16_KEEPS_QUALITY and bf16_native(device)):
+        return "fp32"
+    return "bf16" if gmac is None or gmac >= BF16_MIN_GMAC else "fp32"
 
 
 def precision_reason(device: str | torch.device | None = None) -> str:
@@ -364,7 +372,8 @@ def precision_reason(device: str | torch.device | None = None) -> str:
         return "fp32: this device has no native bfloat16"
     if not BF16_KEEPS_QUALITY:
         return "fp32: this device has bfloat16, but the benchmark found it costs quality"
-    return f"bf16: this device has it natively and it keeps quality (set {PRECISION_ENV}=0 for fp32)"
+    return (f"bf16 for networks of {BF16_MIN_GMAC:g} GMAC per forward pass or more: this device has it natively "
+            f"and it keeps quality (set {PRECISION_ENV}=0 for fp32)")
 
 
 def report() -> dict:

@@ -314,3 +314,18 @@ def test_a_bf16_fit_repeats_exactly_and_differs_from_fp32(coffee):
     assert abs(a.history["psnr_clean_avg"][-1] - c.history["psnr_clean_avg"][-1]) < 1.0
     with pytest.raises(ValueError, match="precision must be one of fp32, bf16"):
         Fit(op, y, config=FitConfig(net="tiny", iterations=5, precision="fp16"))
+
+
+def test_the_default_precision_is_bf16_only_where_it_pays(monkeypatch):
+    """With native bf16 that keeps quality, a net too small to gain from it stays in fp32."""
+    from dip_teach import settings
+    monkeypatch.delenv(settings.PRECISION_ENV, raising=False)
+    monkeypatch.setattr(settings, "BF16_KEEPS_QUALITY", True)
+    monkeypatch.setattr(settings, "bf16_native", lambda device=None: True)
+    op = operators.Denoising(25)
+    small, large = (images.load("coffee", size=s) for s in (64, 128))     # tiny net: 0.03 and 0.11 GMAC
+    assert Fit(op, small, config=FitConfig(net="tiny", iterations=5)).config.precision == "fp32"
+    assert Fit(op, large, config=FitConfig(net="tiny", iterations=5)).config.precision == "bf16"
+    assert Fit(op, large, config=FitConfig(net="tiny", iterations=5, precision="fp32")).config.precision == "fp32"
+    monkeypatch.setattr(settings, "BF16_KEEPS_QUALITY", False)
+    assert Fit(op, large, config=FitConfig(net="tiny", iterations=5)).config.precision == "fp32"

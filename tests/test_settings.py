@@ -165,6 +165,8 @@ def test_precision_follows_the_environment_then_hardware_and_verdict(monkeypatch
         assert settings.precision("cpu") == expected
         assert settings.precision_reason("cpu").startswith(expected)
     monkeypatch.setattr(settings, "BF16_KEEPS_QUALITY", True)
+    assert settings.precision("cpu", gmac=settings.BF16_MIN_GMAC / 2) == "fp32"      # too small to pay
+    assert settings.precision("cpu", gmac=settings.BF16_MIN_GMAC) == "bf16"
     monkeypatch.setenv(settings.PRECISION_ENV, "0")
     assert settings.precision("cpu") == "fp32" and "$DIP_TEACH_BF16" in settings.precision_reason("cpu")
     monkeypatch.setenv(settings.PRECISION_ENV, "1")
