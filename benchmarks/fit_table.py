@@ -118,14 +118,6 @@ def fit_row(preset: str, image: str, size: int, seed: int, precision: str, budge
             "date": time.strftime("%Y-%m-%d")}
 
 
-def iterations_to(row: dict, target: float) -> int | None:
-    """First iteration at which the row's averaged PSNR reached ``target`` dB (``None``: never)."""
-    for k, v in enumerate(row["curve_avg"]):
-        if v >= target:
-            return (k + 1) * row["curve_every"]
-    return None
-
-
 def summary(table: dict) -> str:
     """Markdown: every row, then paired fp32/bf16 differences where both exist."""
     rows = sorted(table["rows"], key=lambda r: (r["preset"], r["size"], r["image"], r["seed"], r["precision"]))
