@@ -273,12 +273,19 @@ def test_two_real_ctrl_c_50_ms_apart(tmp_path):
 
     reader = threading.Thread(target=read_err, daemon=True)
     reader.start()
-    assert started.wait(120), "the fit never started"
+    if not started.wait(120):
+        proc.kill()
+        pytest.fail("the fit never started")
     time.sleep(0.5)
     proc.send_signal(signal.SIGINT)
     time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
-    stdout, _ = proc.communicate(timeout=120)
+    try:
+        stdout, _ = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:      # a hung fit must not train on and slow every later test
+            proc.kill()
+            proc.wait()
     reader.join(10)
     err = "".join(err_chunks)
     assert proc.returncode == 130 and "Traceback" not in err, (proc.returncode, err[-2000:])

@@ -321,6 +321,7 @@ def test_the_default_precision_is_bf16_only_where_it_pays(monkeypatch):
     from dip_teach import settings
     monkeypatch.delenv(settings.PRECISION_ENV, raising=False)
     monkeypatch.setattr(settings, "BF16_KEEPS_QUALITY", True)
+    monkeypatch.setattr(settings, "BF16_DEFAULT", True)
     monkeypatch.setattr(settings, "bf16_native", lambda device=None: True)
     op = operators.Denoising(25)
     small, large = (images.load("coffee", size=s) for s in (64, 128))     # tiny net: 0.03 and 0.11 GMAC

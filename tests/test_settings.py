@@ -159,14 +159,19 @@ def test_real_cgroup_with_a_one_core_quota(tmp_path):
 # ------------------------------------------------------------------ precision (fp32 or bf16)
 def test_precision_follows_the_environment_then_hardware_and_verdict(monkeypatch):
     monkeypatch.delenv(settings.PRECISION_ENV, raising=False)
+    monkeypatch.setattr(settings, "BF16_DEFAULT", True)
     for keeps, native, expected in ((True, True, "bf16"), (True, False, "fp32"), (False, True, "fp32")):
         monkeypatch.setattr(settings, "BF16_KEEPS_QUALITY", keeps)
         monkeypatch.setattr(settings, "bf16_native", lambda device=None, native=native: native)
         assert settings.precision("cpu") == expected
         assert settings.precision_reason("cpu").startswith(expected)
     monkeypatch.setattr(settings, "BF16_KEEPS_QUALITY", True)
+    monkeypatch.setattr(settings, "BF16_DEFAULT", True)
     assert settings.precision("cpu", gmac=settings.BF16_MIN_GMAC / 2) == "fp32"      # too small to pay
     assert settings.precision("cpu", gmac=settings.BF16_MIN_GMAC) == "bf16"
+    monkeypatch.setattr(settings, "BF16_DEFAULT", False)
+    assert settings.precision("cpu", gmac=1.0) == "fp32" and "opt-in" in settings.precision_reason("cpu")
+    monkeypatch.setattr(settings, "BF16_DEFAULT", True)
     monkeypatch.setenv(settings.PRECISION_ENV, "0")
     assert settings.precision("cpu") == "fp32" and "$DIP_TEACH_BF16" in settings.precision_reason("cpu")
     monkeypatch.setenv(settings.PRECISION_ENV, "1")
