@@ -73,7 +73,7 @@ def step_seconds(config: nets.NetConfig | str, size: int, precision: str = "fp32
                                                           precision=precision, ema=0.99))
     c = fit.config
     loop = dip_loop(fit.net, fit.z, fit.operator, fit.observation, fit.optimizer, reg_noise_std=c.reg_noise_std,
-                    ema=c.ema, autocast=torch.bfloat16 if precision == "bf16" else None)
+                    ema=c.ema, autocast=torch.bfloat16 if c.precision == "bf16" else None)
     times = []
     for i in range(steps + 2):
         t = time.perf_counter()
@@ -108,6 +108,11 @@ def iterations_to(curve: list[float], every: int, target: float) -> int | None:
     return None
 
 
+def sd(rows: list[dict]) -> float:
+    """Spread of the rows' best averaged PSNR over seeds (0 for one row)."""
+    return statistics.stdev(r["best_avg"] for r in rows) if len(rows) > 1 else 0.0
+
+
 def compare(reference: dict, presets: dict, preset: str, size: int, s_step: dict) -> tuple[list[str], bool]:
     """Markdown rows comparing ``preset`` with the reference at ``size``; and whether every image meets the goal."""
     lines, ok = [], True
@@ -129,8 +134,6 @@ def compare(reference: dict, presets: dict, preset: str, size: int, s_step: dict
         met = t_m is not None and speed is not None and speed >= SPEED_UP
         ok &= met
 
-        def sd(rows):
-            return statistics.stdev(r["best_avg"] for r in rows) if len(rows) > 1 else 0.0
         lines.append(
             f"| {size} | {image} | {p_mean:.2f} ± {sd(ref):.2f} ({len(ref)}, {ref[0]['precision']}) | "
             f"{m_mean:.2f} ± {sd(mine):.2f} ({len(mine)}) | {m_mean - p_mean:+.2f} | {target:.2f} | "
