@@ -337,14 +337,36 @@ def interrupts_deferred():
 
 
 def train(fit: Fit) -> bool:
-    """Run the fit in this thread until it ends; True if Ctrl-C ended it (the fit keeps what it learnt)."""
+    """Run the fit in this thread until it ends; True if Ctrl-C ended it (the fit keeps what it learnt).
+
+    A Ctrl-C during training does not raise ``KeyboardInterrupt`` wherever the program
+    happens to be (inside torch, the progress bar or a lock, where it can be lost): its
+    handler only counts the press, and the fit's own loop stops after the current
+    iteration. Signals can only be handled in the main thread; elsewhere Ctrl-C keeps its
+    usual ``KeyboardInterrupt``.
+    """
+    presses: list[int] = []
+
+    def stop_when_pressed(f: Fit) -> None:        # runs in the loop, after each iteration
+        if presses:
+            f.stop()
+
+    def press(signum, frame):                     # a signal handler: record, nothing more
+        presses.append(signum)
+
+    fit.add_callback(stop_when_pressed)
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, press) if in_main else None
     try:
         fit.run()
-    except KeyboardInterrupt:                # Ctrl-C: stop early, keep what was learned
+    except KeyboardInterrupt:                # Ctrl-C outside the main thread: stop early, keep what was learnt
         return True
     except Exception:                        # the fit's own error: kept in fit.error, reported by outcome()
         pass
-    return False
+    finally:
+        if in_main:
+            signal.signal(signal.SIGINT, previous)
+    return bool(presses)
 
 
 def outcome(fit: Fit, bar: FitBar | None, interrupted: bool) -> tuple[str, str | None]:

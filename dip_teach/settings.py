@@ -318,10 +318,9 @@ PRECISIONS = ("fp32", "bf16")
 #: pairs -0.34 to +0.70 dB: a bf16 fit wanders like another seed); the paper net at
 #: 128 px on 2 images x 3 seeds, +0.00 dB.
 BF16_KEEPS_QUALITY = True
-#: bf16 is opt-in for now (``DIP_TEACH_BF16=1``): with it on by default, the real Ctrl-C
-#: test of the command line (two SIGINTs 50 ms apart) hung in two of two full test runs,
-#: against none in eleven runs alone; until that is understood, fits default to fp32.
-BF16_DEFAULT = False
+#: bf16 is on by default where the three conditions above hold; ``False`` here (or
+#: ``DIP_TEACH_BF16=0``) keeps every fit in fp32.
+BF16_DEFAULT = True
 #: bf16 pays only for networks with enough arithmetic per forward pass: below this the
 #: conversions cost more than AMX saves (``python benchmarks/dip_speed.py --steps``: the
 #: tiny net at 64 px, 0.03 GMAC, ran 0.79x as fast in bf16; at 128 px, 0.11 GMAC, 1.18x).
@@ -382,7 +381,7 @@ def precision_reason(device: str | torch.device | None = None) -> str:
     if not BF16_KEEPS_QUALITY:
         return "fp32: this device has bfloat16, but the benchmark found it costs quality"
     if not BF16_DEFAULT:
-        return f"fp32: this device has bfloat16 and it keeps quality, but it is opt-in for now ({PRECISION_ENV}=1)"
+        return f"fp32: this device has bfloat16 and it keeps quality, but it is switched off (settings.BF16_DEFAULT)"
     return (f"bf16 for networks of {BF16_MIN_GMAC:g} GMAC per forward pass or more: this device has it natively "
             f"and it keeps quality (set {PRECISION_ENV}=0 for fp32)")
 

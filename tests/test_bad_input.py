@@ -255,6 +255,31 @@ def test_second_ctrl_c_while_writing_abandons_without_half_files(tmp_path, capsy
             im.load()                                             # whole files only
 
 
+def test_ctrl_c_landing_in_code_that_swallows_it_still_stops_the_fit(tmp_path, capsys, monkeypatch):
+    """Ctrl-C during training only marks the press; the fit's loop stops, wherever the signal landed."""
+    class SwallowingFit(cli.Fit):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.add_callback(press_inside_a_catch_all)
+
+    def press_inside_a_catch_all(fit):
+        if fit.iteration == 3:
+            try:                      # like library code that catches everything, KeyboardInterrupt included
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.05)
+            except BaseException:
+                pass
+
+    monkeypatch.setattr(cli, "Fit", SwallowingFit)
+    out = tmp_path / "o"
+    code, stdout, err = run_cli(capsys, ["denoise", "coffee", "--size", "64", "--out", str(out), "--iterations", "40",
+                                         "--threads", "1", "--mode", "test", "--quiet"])
+    assert code == 130, (stdout, err)
+    report = json.loads((out / "report.json").read_text())
+    assert report["status"] == "interrupted" and report["iterations"] == 3, report
+    assert {p.name for p in out.iterdir()} == ALL_OUTPUTS
+
+
 def test_two_real_ctrl_c_50_ms_apart(tmp_path):
     """The issue's case in a real process: two SIGINTs 50 ms apart during a fit."""
     out = tmp_path / "o"

@@ -170,7 +170,7 @@ def test_precision_follows_the_environment_then_hardware_and_verdict(monkeypatch
     assert settings.precision("cpu", gmac=settings.BF16_MIN_GMAC / 2) == "fp32"      # too small to pay
     assert settings.precision("cpu", gmac=settings.BF16_MIN_GMAC) == "bf16"
     monkeypatch.setattr(settings, "BF16_DEFAULT", False)
-    assert settings.precision("cpu", gmac=1.0) == "fp32" and "opt-in" in settings.precision_reason("cpu")
+    assert settings.precision("cpu", gmac=1.0) == "fp32" and "switched off" in settings.precision_reason("cpu")
     monkeypatch.setattr(settings, "BF16_DEFAULT", True)
     monkeypatch.setenv(settings.PRECISION_ENV, "0")
     assert settings.precision("cpu") == "fp32" and "$DIP_TEACH_BF16" in settings.precision_reason("cpu")
