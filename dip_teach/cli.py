@@ -311,16 +311,29 @@ def save_gif(path: Path, fit: Fit, min_side: int = 256, overwrite: bool = False)
 
 # -------------------------------------------------------------------- run
 @contextlib.contextmanager
-def interrupts_deferred():
-    """While the results are written, a Ctrl-C prints a note instead of leaving half a folder.
+def on_ctrl_c(handler):
+    """Run the block with ``handler`` for Ctrl-C (SIGINT), then restore the previous handler.
 
-    A second Ctrl-C within the block abandons it (``KeyboardInterrupt``); each file is
-    written atomically, so even then no file is half-written. Signals can only be
-    handled in the main thread; elsewhere this does nothing.
+    Signals can only be handled in the main thread; elsewhere this does nothing (and
+    Ctrl-C keeps its usual ``KeyboardInterrupt``).
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextlib.contextmanager
+def interrupts_deferred():
+    """While the results are written, a Ctrl-C prints a note instead of leaving half a folder.
+
+    A second Ctrl-C within the block abandons it (``KeyboardInterrupt``); each file is
+    written atomically, so even then no file is half-written.
+    """
     presses = []
 
     def note(signum, frame):
@@ -329,11 +342,8 @@ def interrupts_deferred():
             raise KeyboardInterrupt
         print("stopping: writing what the fit has, one moment (Ctrl-C again to abandon it)", file=sys.stderr)
 
-    previous = signal.signal(signal.SIGINT, note)
-    try:
+    with on_ctrl_c(note):
         yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def train(fit: Fit) -> bool:
@@ -342,8 +352,7 @@ def train(fit: Fit) -> bool:
     A Ctrl-C during training does not raise ``KeyboardInterrupt`` wherever the program
     happens to be (inside torch, the progress bar or a lock, where it can be lost): its
     handler only counts the press, and the fit's own loop stops after the current
-    iteration. Signals can only be handled in the main thread; elsewhere Ctrl-C keeps its
-    usual ``KeyboardInterrupt``.
+    iteration.
     """
     presses: list[int] = []
 
@@ -351,21 +360,14 @@ def train(fit: Fit) -> bool:
         if presses:
             f.stop()
 
-    def press(signum, frame):                     # a signal handler: record, nothing more
-        presses.append(signum)
-
     fit.add_callback(stop_when_pressed)
-    in_main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGINT, press) if in_main else None
-    try:
-        fit.run()
-    except KeyboardInterrupt:                # Ctrl-C outside the main thread: stop early, keep what was learnt
-        return True
-    except Exception:                        # the fit's own error: kept in fit.error, reported by outcome()
-        pass
-    finally:
-        if in_main:
-            signal.signal(signal.SIGINT, previous)
+    with on_ctrl_c(lambda signum, frame: presses.append(signum)):     # a signal handler: record, nothing more
+        try:
+            fit.run()
+        except KeyboardInterrupt:            # Ctrl-C outside the main thread: stop early, keep what was learnt
+            return True
+        except Exception:                    # the fit's own error: kept in fit.error, reported by outcome()
+            pass
     return bool(presses)
 
 

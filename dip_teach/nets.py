@@ -133,9 +133,9 @@ def _widths(n: int, scales: int = 5) -> tuple[int, ...]:
 #: against the paper network's stored reference (``benchmarks/reference_paper.json``,
 #: paper net in bf16, which matches fp32 within 0.1 dB; lab in fp32; sigma 25, 2 threads):
 #: at 128 px (3 seeds) lab's best averaged PSNR is 0.25 dB below to 0.06 dB above paper's
-#: seed mean on four images and reaches paper's mean minus 0.3 dB 5.4-7.6x sooner. At 256 px it is 0.27 dB below on
-#: chelsea (3 seeds) but 0.58 dB below on coffee (3 seeds) and 0.49 on astronaut (1 seed):
-#: at 256 px lab does not reach paper quality. On the training images rocket and retina at
+#: seed mean on four images and reaches paper's mean minus 0.3 dB 5.4-7.6x sooner. At
+#: 256 px it is 0.27 dB below on chelsea (3 seeds) but 0.58 dB below on coffee (3 seeds)
+#: and 0.49 on astronaut (1 seed): at 256 px lab does not reach paper quality. On the training images rocket and retina at
 #: 128 px, lab is +0.97 and -0.15 dB from paper (3 seeds).
 PRESETS: dict[str, NetConfig] = {
     "tiny": NetConfig(down=_widths(16), up=_widths(16), skip=_widths(4), upsample="nearest",
