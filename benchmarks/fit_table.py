@@ -18,6 +18,11 @@ Usage::
     # paired fp32/bf16 fits of the lab net on training images
     python benchmarks/fit_table.py benchmarks/bf16_quality.json --presets lab \\
         --images rocket,ihc,retina,coins --sizes 128,256 --seeds 0,1,2 --precisions fp32,bf16
+    # candidate CPU defaults for 256 px on training images, then each beside lab's fit of the same seed
+    python benchmarks/fit_table.py benchmarks/lab_candidates_256.json --presets lab6,lab_deep,lab_wide \
+        --images rocket,coins --sizes 256 --seeds 0 --precisions bf16
+    python benchmarks/fit_table.py benchmarks/lab_candidates_256.json --summary \
+        --against-lab benchmarks/bf16_quality.json
     # print what a table holds
     python benchmarks/fit_table.py benchmarks/bf16_quality.json --summary
 """
@@ -31,7 +36,7 @@ import shlex
 import statistics
 import sys
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import torch
@@ -62,9 +67,32 @@ def machine() -> str:
     return f"{name}, {settings.available_cpus()} cores, bf16 native: {settings.bf16_native()}"
 
 
+#: Candidate CPU defaults for 256 px, screened on training images against ``lab`` (the
+#: size-dependent default in ``dip_teach.nets`` is the one chosen). Each changes one or two
+#: things the literature points at: bilinear upsampling (the paper's denoising setting; Liu
+#: et al., ICCV 2023), a sixth scale for the larger image, wider fine or coarse scales.
+_LAB = nets.PRESETS["lab"]
+CANDIDATES: dict[str, nets.NetConfig] = {
+    "lab_bilinear": replace(_LAB, upsample="bilinear"),
+    "lab6_bilinear": replace(_LAB, down=_LAB.down + (64,), up=_LAB.up + (64,), skip=_LAB.skip + (4,),
+                             upsample="bilinear"),
+    "lab_wide_bilinear": replace(_LAB, down=(32, 64, 64, 64, 64), up=(32, 64, 64, 64, 64), upsample="bilinear"),
+    "lab_deep_bilinear": replace(_LAB, down=(16, 32, 64, 128, 128), up=(16, 32, 64, 128, 128),
+                                 upsample="bilinear"),
+    "lab6": replace(_LAB, down=_LAB.down + (64,), up=_LAB.up + (64,), skip=_LAB.skip + (4,)),
+    "lab_wide": replace(_LAB, down=(32, 64, 64, 64, 64), up=(32, 64, 64, 64, 64)),
+    "lab_deep": replace(_LAB, down=(16, 32, 64, 128, 128), up=(16, 32, 64, 128, 128)),
+}
+
+
+def net_config(preset: str) -> nets.NetConfig:
+    """A kit preset or one of :data:`CANDIDATES`."""
+    return CANDIDATES[preset] if preset in CANDIDATES else nets.get_config(preset)
+
+
 def net_json(preset: str) -> dict:
     """The preset's network as a row stores it (lists, not tuples), to find rows of the current preset."""
-    return json.loads(json.dumps(asdict(nets.get_config(preset))))
+    return json.loads(json.dumps(asdict(net_config(preset))))
 
 
 def row_key(row: dict) -> tuple:
@@ -91,7 +119,7 @@ def fit_row(preset: str, image: str, size: int, seed: int, precision: str, budge
     clean = images.load(image, size=size)
     op = operators.Denoising(SIGMA)
     y = op.corrupt(clean, seed=seed)
-    fit = Fit(op, y, clean=clean, config=FitConfig(net=preset, iterations=budget, seed=seed, ema=EMA,
+    fit = Fit(op, y, clean=clean, config=FitConfig(net=net_config(preset), iterations=budget, seed=seed, ema=EMA,
                                                    stopping=None, precision=precision, device=device))
 
     def stop_after_peak(f: Fit) -> None:
@@ -158,6 +186,27 @@ def summary(table: dict) -> str:
     return "\n".join(out)
 
 
+def against_lab(table: dict, baseline: dict) -> str:
+    """Markdown: each candidate's fit beside the ``lab`` fit of the same image, size, seed and precision
+    (from ``baseline``), and lab's seed mean and spread there, to tell a gain from seed noise."""
+    lab = [r for r in baseline["rows"] if r["preset"] == "lab" and r["net"] == net_json("lab")]
+    out = ["| candidate | size | image | seed | precision | dB | lab dB (same seed) | difference | "
+           "lab mean ± sd (seeds) | s/step / lab's |", "|---|---:|---|---:|---|---:|---:|---:|---:|---:|"]
+    rows = sorted((r for r in table["rows"] if r["preset"] in CANDIDATES),
+                  key=lambda r: (r["size"], r["image"], r["preset"], r["seed"], r["precision"]))
+    for r in rows:
+        same = [b for b in lab if (b["image"], b["size"], b["precision"]) == (r["image"], r["size"], r["precision"])]
+        twin = next((b for b in same if b["seed"] == r["seed"]), None)
+        if twin is None:
+            continue
+        dbs = [b["best_avg"] for b in same]
+        sd = statistics.stdev(dbs) if len(dbs) > 1 else float("nan")
+        out.append(f"| {r['preset']} | {r['size']} | {r['image']} | {r['seed']} | {r['precision']} | "
+                   f"{r['best_avg']:.2f} | {twin['best_avg']:.2f} | {r['best_avg'] - twin['best_avg']:+.2f} | "
+                   f"{statistics.mean(dbs):.2f} ± {sd:.2f} ({len(dbs)}) | {r['s_step'] / twin['s_step']:.2f} |")
+    return "\n".join(out)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("table", type=Path, help="the JSON table to read and extend")
@@ -173,10 +222,14 @@ def main(argv=None) -> int:
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--device", default=None)
     p.add_argument("--summary", action="store_true", help="print the table as Markdown and exit")
+    p.add_argument("--against-lab", type=Path, default=None, metavar="TABLE",
+                   help="with --summary: compare the candidate nets' rows with lab's rows in TABLE")
     args = p.parse_args(argv)
     table = load_table(args.table)
     if args.summary:
         print(summary(table))
+        if args.against_lab:
+            print("\n" + against_lab(table, load_table(args.against_lab)))
         return 0
     settings.configure_threads(args.threads)
     settings.set_mode("lab")
@@ -185,7 +238,7 @@ def main(argv=None) -> int:
             for sz in args.sizes.split(",") for im in args.images.split(",") for sd in args.seeds.split(",")
             for pr in args.presets.split(",") for pc in args.precisions.split(",")]
     todo = [t for t in todo
-            if (t[0], t[1], t[2], t[3], t[4], json.dumps(asdict(nets.get_config(t[0])))) not in done]
+            if (t[0], t[1], t[2], t[3], t[4], json.dumps(net_json(t[0]))) not in done]
     if not todo:
         print("nothing left to fit", file=sys.stderr)
         return 3

@@ -12,6 +12,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import dip_speed  # noqa: E402
 import fit_table  # noqa: E402
+from dip_teach import nets  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -43,6 +44,18 @@ def test_time_to_target_reads_the_seed_mean_of_best_so_far():
     assert curve == [20.5, 24.0, 25.5, 26.0]             # the first keeps its best (25) once stopped
     assert dip_speed.iterations_to(curve, 10, 25.5) == 30
     assert dip_speed.iterations_to(curve, 10, 26.5) is None
+
+
+def test_candidates_are_compared_with_lab_on_the_same_seed():
+    def row(preset, seed, db, s_step=0.1):
+        return {"preset": preset, "image": "coins", "size": 256, "seed": seed, "precision": "bf16",
+                "net": fit_table.net_json(preset), "best_avg": db, "s_step": s_step}
+    lab = {"rows": [row("lab", 0, 28.8), row("lab", 1, 28.2), row("lab", 2, 28.5)]}
+    cands = {"rows": [row("lab_deep", 0, 28.7, 0.12), row("lab_wide", 5, 29.9)]}   # no lab fit with seed 5
+    out = fit_table.against_lab(cands, lab)
+    assert "| lab_deep | 256 | coins | 0 | bf16 | 28.70 | 28.80 | -0.10 | 28.50 ± 0.30 (3) | 1.20 |" in out
+    assert "lab_wide" not in out
+    assert all(c != nets.PRESETS["lab"] for c in fit_table.CANDIDATES.values())
 
 
 @pytest.mark.parametrize("path", STORED, ids=[p.name for p in STORED])
