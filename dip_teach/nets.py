@@ -128,15 +128,16 @@ def _widths(n: int, scales: int = 5) -> tuple[int, ...]:
 #: Named generators. ``paper`` is the denoising network of the paper (2.2 M
 #: parameters); ``lab`` is the CPU default: narrow full-resolution scales (16, 32, then 64
 #: channels) and nearest upsampling. It was first chosen on 128-px crops of test images
-#: (coffee, astronaut, chelsea), so the figures below are not held-out figures; it has not
-#: been re-tuned on the training split yet. Measured with ``benchmarks/dip_speed.py``
-#: against the paper network's stored reference (``benchmarks/reference_paper.json``,
-#: paper net in bf16, which matches fp32 within 0.1 dB; lab in fp32; sigma 25, 2 threads):
-#: at 128 px (3 seeds) lab's best averaged PSNR is 0.25 dB below to 0.06 dB above paper's
-#: seed mean on four images and reaches paper's mean minus 0.3 dB 5.4-7.6x sooner. At
-#: 256 px it is 0.27 dB below on chelsea (3 seeds) but 0.58 dB below on coffee (3 seeds)
-#: and 0.49 on astronaut (1 seed): at 256 px lab does not reach paper quality. On the training images rocket and retina at
-#: 128 px, lab is +0.97 and -0.15 dB from paper (3 seeds).
+#: (coffee, astronaut, chelsea), so the figures below are not held-out figures. Measured
+#: with ``benchmarks/dip_speed.py`` against the paper network's stored reference
+#: (``benchmarks/reference_paper.json``, paper net in bf16, which matches fp32 within 0.1 dB;
+#: lab in fp32; sigma 25, 2 threads). At 128 px (3 seeds), lab's best averaged PSNR is 0.25 dB
+#: below to 0.06 dB above paper's seed mean on four images, and it reaches paper's mean minus
+#: 0.3 dB 5.8-7.1x sooner. At 256 px it meets that bar on camera (+0.14 dB) and chelsea
+#: (-0.27 dB), but not on astronaut (-0.43 dB) or coffee (-0.58 dB). On the training images
+#: rocket and retina at 128 px, lab is +0.97 and -0.15 dB from paper (3 seeds). On rocket
+#: and coins at 256 px, seven variants (bilinear upsampling, a sixth scale, wider fine or
+#: coarse scales; benchmarks/fit_table.py's CANDIDATES) did no better than lab.
 PRESETS: dict[str, NetConfig] = {
     "tiny": NetConfig(down=_widths(16), up=_widths(16), skip=_widths(4), upsample="nearest",
                       lr=0.01, reg_noise_std=0.01),
