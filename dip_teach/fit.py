@@ -70,7 +70,8 @@ class FitConfig:
         Channels of ``z`` (32 in the paper).
     reg_noise_std : float, optional
         Standard deviation of the noise added to ``z`` at every step (1/30 in the paper; 0 = off);
-        default: the preset's (1/30 for ``paper``).
+        default: the preset's for the operator's task (:meth:`dip_teach.nets.NetConfig.input_noise`:
+        1/30 for ``paper``; ``lab`` denoises with more).
     ema : float, optional
         Weight of the exponential moving average of the outputs (0.99 in the paper; 0 = off).
         With averaging on, the averaged output is the fit's result. Default: the paper's
@@ -119,13 +120,16 @@ class FitConfig:
     channels_last: bool = True
     precision: str | None = None
 
-    def resolved(self) -> "FitConfig":
-        """A copy with every ``None`` replaced by the run mode's value."""
+    def resolved(self, task: str | None = None) -> "FitConfig":
+        """A copy with every ``None`` replaced by the run mode's (or, for ``task``, the preset's) value.
+
+        ``task`` is the operator's ``name``; the input noise may depend on it.
+        """
         c = copy.copy(self)
         c.net = nets.get_config(c.net)
         c.iterations = settings.iterations(3000) if c.iterations is None else int(c.iterations)
         c.lr = c.net.lr if c.lr is None else float(c.lr)
-        c.reg_noise_std = c.net.reg_noise_std if c.reg_noise_std is None else float(c.reg_noise_std)
+        c.reg_noise_std = c.net.input_noise(task) if c.reg_noise_std is None else float(c.reg_noise_std)
         c.ema = 1 - 1 / settings.iterations(100) if c.ema is None else float(c.ema)
         c.snapshots = settings.get_mode().snapshots if c.snapshots is None else int(c.snapshots)
         c.device = str(settings.get_device() if c.device is None else torch.device(c.device))
@@ -350,7 +354,7 @@ class Fit:
     def __init__(self, operator, observation, clean=None, config: FitConfig | None = None,
                  prior: Callable[[torch.Tensor], torch.Tensor] | None = None):
         self.prior = prior
-        self.config = (config or FitConfig()).resolved()
+        self.config = (config or FitConfig()).resolved(task=getattr(operator, "name", None))
         c = self.config
         self.device = torch.device(c.device)
         self.operator = operator

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from dip_teach import images, operators
+from dip_teach import images, nets, operators
 from dip_teach.fit import Fit, FitConfig, FitResult, append_row, dip_loop, log_spaced, new_history
 from dip_teach.images import ImageError
 from dip_teach.metrics import psnr
@@ -275,6 +275,16 @@ def test_defaults_follow_the_run_mode(coffee):
     fit = Fit(operators.Operator(), coffee)
     assert fit.config.iterations == 180 and fit.config.net.up == (16,) * 5
     assert 0.9 < fit.config.ema < 1 and isinstance(fit.config.stopping, ESWMV)
+
+
+def test_the_input_noise_follows_the_task_unless_set(coffee):
+    lab = nets.PRESETS["lab"]
+    y = operators.Denoising(25).corrupt(coffee, seed=0)
+    denoise = Fit(operators.Denoising(25), y, config=FitConfig(net="lab", iterations=1)).config
+    inpaint = Fit(operators.Inpainting(np.ones((64, 64))), y, config=FitConfig(net="lab", iterations=1)).config
+    assert denoise.reg_noise_std == lab.denoise_reg_noise_std > inpaint.reg_noise_std == lab.reg_noise_std
+    assert FitConfig(net="paper").resolved(task="denoise").reg_noise_std == pytest.approx(1 / 30)
+    assert FitConfig(net="lab", reg_noise_std=0.0).resolved(task="denoise").reg_noise_std == 0.0
 
 
 def test_log_spaced_is_dense_early():
