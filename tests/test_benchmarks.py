@@ -16,7 +16,8 @@ from dip_teach import nets  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
-STORED = sorted((ROOT / "benchmarks").glob("*.json"))
+TASKS = ROOT / "benchmarks" / "input_noise_tasks.json"      # not a fit table: made by input_noise_tasks.py
+STORED = sorted(p for p in (ROOT / "benchmarks").glob("*.json") if p != TASKS)
 
 
 def test_a_table_is_made_once_and_resumed(tmp_path, capsys):
@@ -49,6 +50,7 @@ def test_time_to_target_reads_the_seed_mean_of_best_so_far():
 def test_candidates_are_compared_with_lab_on_the_same_seed():
     def row(preset, seed, db, s_step=0.1):
         return {"preset": preset, "image": "coins", "size": 256, "seed": seed, "precision": "bf16",
+                "best_raw": db - 1, "best_avg_iter": 1000 + 100 * seed,
                 "net": fit_table.config_json(fit_table.SCREENED_LAB) if preset == "lab" else fit_table.net_json(preset),
                 "best_avg": db, "s_step": s_step}
     lab = {"rows": [row("lab", 0, 28.8), row("lab", 1, 28.2), row("lab", 2, 28.5)]}
@@ -56,6 +58,7 @@ def test_candidates_are_compared_with_lab_on_the_same_seed():
     out = fit_table.against_lab(cands, lab)
     assert "| lab_deep | 256 | coins | 0 | bf16 | 28.70 | 28.80 | -0.10 | 28.50 ± 0.30 (3) | 1.20 |" in out
     assert "lab_wide" not in out
+    assert "| lab_deep | 256 | 1 | -0.10 | -0.10 to -0.10 | -0.10 | 1000 (1000) |" in out
     assert all(c != nets.PRESETS["lab"] for c in fit_table.CANDIDATES.values())
 
 
@@ -75,3 +78,12 @@ def test_stored_tables_say_how_they_were_made(path):
         assert r["precision"] in ("fp32", "bf16") and r["command"].startswith(made_by)
         assert "cores" in r["machine"] and r["best_avg"] > r["noisy_psnr"] + 3
     assert len({(r["preset"], r["image"], r["size"], r["seed"], r["precision"]) for r in rows}) == len(rows)
+
+
+def test_the_input_noise_table_pairs_each_fit_and_says_how_it_was_made():
+    table = json.loads(TASKS.read_text())
+    assert table["command"].startswith("python benchmarks/input_noise_tasks.py") and "cores" in table["machine"]
+    keys = [(r["task"], r["image"], r["seed"]) for r in table["rows"]]
+    assert {"inpaint", "superres"} <= {k[0] for k in keys}
+    assert all(keys.count(k) == 2 for k in keys)                           # 1/30 and 1/15 per fit
+    assert {r["noise"] for r in table["rows"]} == {"1/30", "1/15"}
