@@ -77,7 +77,7 @@ def test_stored_tables_say_how_they_were_made(path):
     for r in rows:
         assert r["precision"] in ("fp32", "bf16") and r["command"].startswith(made_by)
         assert "cores" in r["machine"] and r["best_avg"] > r["noisy_psnr"] + 3
-    assert len({(r["preset"], r["image"], r["size"], r["seed"], r["precision"]) for r in rows}) == len(rows)
+    assert len({fit_table.row_key(r) for r in rows}) == len(rows)       # a preset's earlier net may stay beside it
 
 
 def test_the_input_noise_table_pairs_each_fit_and_says_how_it_was_made():
