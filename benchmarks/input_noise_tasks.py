@@ -33,7 +33,9 @@ from dip_teach.fit import Fit, FitConfig  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fit_table import config_json, machine  # noqa: E402
 
-NOISES = {"1/30": 1 / 30, "1/15": 1 / 15}
+LAB = nets.PRESETS["lab"]
+#: the preset's own two settings: the general input noise, and the one it denoises with
+NOISES = {"1/30": LAB.reg_noise_std, "1/15": LAB.input_noise("denoise")}
 
 
 def task(name: str, size: int, seed: int) -> tuple[operators.Operator, int]:
@@ -80,7 +82,7 @@ def main(argv=None) -> None:
         args.out.write_text(json.dumps({
             "about": "lab at input noise 1/30 and 1/15 on inpainting (50% pixels) and 4x super-resolution, lab mode",
             "command": "python " + " ".join(shlex.quote(a) for a in sys.argv), "machine": machine(),
-            "date": time.strftime("%Y-%m-%d"), "net": config_json(nets.PRESETS["lab"]),
+            "date": time.strftime("%Y-%m-%d"), "net": config_json(LAB),
             "rows": rows}, indent=1) + "\n")
 
 
