@@ -36,3 +36,19 @@ def test_every_notebook_has_an_entry_in_the_teaching_guide():
     text = GUIDE.read_text(encoding="utf-8")
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
         assert f"notebooks/{path.name}" in text, f"docs/teaching.md has no entry for {path.name}"
+
+
+def test_every_notebook_is_valid_nbformat_with_cell_ids_and_no_outputs():
+    """JupyterLab and nbval read the notebooks as nbformat 4.5: every cell has its own id (a 4.4 file
+    gets fresh random ids on each save, so diffs churn), and no outputs are committed."""
+    import nbformat
+
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        nbformat.validate(nb)
+        version = (nb.nbformat, nb.nbformat_minor)
+        assert version >= (4, 5), f"{path.name} is nbformat {version}; cell ids need 4.5"
+        ids = [c.get("id") for c in nb.cells]
+        assert None not in ids and len(set(ids)) == len(ids), f"{path.name}: missing or repeated cell ids"
+        stale = [c.id for c in nb.cells if c.cell_type == "code" and (c.outputs or c.execution_count)]
+        assert not stale, f"{path.name}: cells {stale} hold outputs; clear them before committing"
