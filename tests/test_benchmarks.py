@@ -60,6 +60,22 @@ def test_candidates_are_compared_with_lab_on_the_same_seed():
     assert "lab_wide" not in out
     assert "| lab_deep | 256 | 1 | -0.10 | -0.10 to -0.10 | -0.10 | 1000 (1000) |" in out
     assert all(c != nets.PRESETS["lab"] for c in fit_table.CANDIDATES.values())
+    # any candidate can be the base: the shapes on top of 1/15 beside 1/15 itself
+    on15 = {"rows": [row("lab_noise15", 0, 29.2), row("lab15_deep", 0, 29.1), row("lab_deep", 0, 28.7)]}
+    out = fit_table.against_lab(on15, on15, base="lab_noise15")
+    assert "| lab15_deep | 256 | coins | 0 | bf16 | 29.10 | 29.20 | -0.10 |" in out
+    assert "| lab_noise15 | 256 | coins" not in out                  # not beside itself
+
+
+def test_fp32_and_bf16_pair_only_within_one_net():
+    """A preset that changed keeps its old rows: an fp32 fit of the old net is no pair for a bf16
+    fit of the new one."""
+    def row(precision, net):
+        return {"preset": "lab", "image": "coins", "size": 128, "seed": 0, "precision": precision, "net": net,
+                "best_avg": 29.0, "best_avg_iter": 800, "best_raw": 28.0, "s_step": 0.03, "peak_inside": True}
+    old, new = fit_table.config_json(fit_table.SCREENED_LAB), fit_table.net_json("lab")
+    assert "bf16 - fp32" not in fit_table.summary({"rows": [row("fp32", old), row("bf16", new)]})
+    assert "| lab | 128 | coins | 1 |" in fit_table.summary({"rows": [row("fp32", new), row("bf16", new)]})
 
 
 def test_rows_stored_before_an_optional_field_existed_still_match():
