@@ -313,11 +313,12 @@ PRECISIONS = ("fp32", "bf16")
 #: The benchmark's verdict: does bf16 keep a fit's best averaged PSNR within 0.1 dB of
 #: fp32?  Only then is bf16 the default where the hardware has it. Measured with paired
 #: fits (same image, noise and seed; benchmarks/bf16_quality.json, made by
-#: benchmarks/fit_table.py): the ``lab`` net (with input noise 1/30, before it denoised with
-#: 1/15; the arithmetic is the same) on 4 training images x 3 seeds, bf16 minus
-#: fp32 = -0.03 dB at 128 px and +0.09 dB at 256 px on the mean of 12 pairs (single
-#: pairs -0.34 to +0.70 dB: a bf16 fit wanders like another seed); the paper net at
-#: 128 px on 2 images x 3 seeds, +0.00 dB.
+#: benchmarks/fit_table.py): the ``lab`` net with input noise 1/30 on 4 training images
+#: x 3 seeds, bf16 minus fp32 = -0.03 dB at 128 px and +0.09 dB at 256 px on the mean of
+#: 12 pairs (single pairs -0.34 to +0.70 dB: a bf16 fit wanders like another seed); the
+#: paper net at 128 px on 2 images x 3 seeds, +0.00 dB. ``lab`` as it denoises now (1/15,
+#: benchmarks/bf16_quality_noise15.json): +0.00 dB at 128 px (12 pairs), -0.02 dB at
+#: 256 px (4 images x 1 seed).
 BF16_KEEPS_QUALITY = True
 #: bf16 is on by default where the three conditions above hold; ``False`` here (or
 #: ``DIP_TEACH_BF16=0``) keeps every fit in fp32.
