@@ -223,14 +223,14 @@ def against_lab(table: dict, baseline: dict, base: str = "lab") -> str:
     same image, size, seed and precision (from ``baseline``), and the base's seed mean and spread there,
     to tell a gain from seed noise; then per candidate and size, the mean of those differences."""
     base_net = config_json(SCREENED_LAB if base == "lab" else net_config(base))
-    lab = [r for r in baseline["rows"] if r["preset"] == base and r["net"] == base_net]
+    base_rows = [r for r in baseline["rows"] if r["preset"] == base and r["net"] == base_net]
     out = [f"| candidate | size | image | seed | precision | dB | {base} dB (same seed) | difference | "
            f"{base} mean ± sd (seeds) | s/step / {base}'s |", "|---|---:|---|---:|---|---:|---:|---:|---:|---:|"]
     rows = sorted((r for r in table["rows"] if r["preset"] in CANDIDATES and r["preset"] != base),
                   key=lambda r: (r["size"], r["image"], r["preset"], r["seed"], r["precision"]))
-    pairs: dict[tuple, list] = {}       # (candidate, size) -> [(its fit, lab's fit of the same seed)]
+    pairs: dict[tuple, list] = {}       # (candidate, size) -> [(its fit, the base's fit of the same seed)]
     for r in rows:
-        same = [b for b in lab if (b["image"], b["size"], b["precision"]) == (r["image"], r["size"], r["precision"])]
+        same = [b for b in base_rows if (b["image"], b["size"], b["precision"]) == (r["image"], r["size"], r["precision"])]
         twin = next((b for b in same if b["seed"] == r["seed"]), None)
         if twin is None:
             continue
@@ -245,9 +245,9 @@ def against_lab(table: dict, baseline: dict, base: str = "lab") -> str:
     for (preset, size), ps in sorted(pairs.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         d = [r["best_avg"] - b["best_avg"] for r, b in ps]
         raw = statistics.mean(r["best_raw"] - b["best_raw"] for r, b in ps)
-        peak, lab_peak = (statistics.mean(x["best_avg_iter"] for x in xs) for xs in zip(*ps))
+        peak, base_peak = (statistics.mean(x["best_avg_iter"] for x in xs) for xs in zip(*ps))
         out.append(f"| {preset} | {size} | {len(d)} | {statistics.mean(d):+.2f} | {min(d):+.2f} to {max(d):+.2f} | "
-                   f"{raw:+.2f} | {peak:.0f} ({lab_peak:.0f}) |")
+                   f"{raw:+.2f} | {peak:.0f} ({base_peak:.0f}) |")
     return "\n".join(out)
 
 
