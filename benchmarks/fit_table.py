@@ -34,6 +34,8 @@ Usage::
     # fp32/bf16 pairs of lab as it is now (denoising input noise 1/15)
     python benchmarks/fit_table.py benchmarks/bf16_quality_noise15.json --presets lab \\
         --images rocket,ihc,retina,coins --sizes 128 --seeds 0,1,2 --precisions fp32,bf16
+    python benchmarks/fit_table.py benchmarks/bf16_quality_noise15.json --presets lab \\
+        --images rocket,ihc,retina,coins --sizes 256 --seeds 0,1 --precisions fp32,bf16
     # print what a table holds
     python benchmarks/fit_table.py benchmarks/bf16_quality.json --summary
 """
