@@ -188,10 +188,9 @@ def summary(table: dict) -> str:
         out.append(f"| {r['preset']} | {r['size']} | {r['image']} | {r['seed']} | {r['precision']} | "
                    f"{r['best_avg']:.2f} @ {r['best_avg_iter']} | {r['best_raw']:.2f} | {r['s_step']:.3f} | "
                    f"{'yes' if r['peak_inside'] else 'no'} |")
-    # a pair is the same net (not just the same preset name: a preset may change) in both precisions
-    by = {(r["preset"], r["size"], r["image"], r["seed"], r["precision"], json.dumps(r["net"])): r for r in rows}
-    pairs = [(r, by.get((r["preset"], r["size"], r["image"], r["seed"], "bf16", json.dumps(r["net"]))))
-             for r in rows if r["precision"] == "fp32"]
+    # a pair is the same net (row_key holds it: a preset may change) in both precisions
+    by = {row_key(r): r for r in rows}
+    pairs = [(r, by.get(row_key({**r, "precision": "bf16"}))) for r in rows if r["precision"] == "fp32"]
     pairs = [(a, b) for a, b in pairs if b is not None]
     if pairs:
         out += ["", "| preset | size | image | seeds | fp32 mean dB | bf16 mean dB | bf16 - fp32 dB (per seed) | "

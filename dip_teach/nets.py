@@ -150,7 +150,7 @@ def _widths(n: int, scales: int = 5) -> tuple[int, ...]:
 #: channels) and nearest upsampling. Its shape was first chosen on 128-px crops of test
 #: images (coffee, astronaut, chelsea). Its denoising input noise, 1/15 (twice the paper's
 #: 1/30), was chosen on training images only (benchmarks/fit_table.py's CANDIDATES): on ihc,
-#: retina, rocket and coins it raised lab's best averaged PSNR in all 14 fits against lab's
+#: retina, rocket and coins it raised lab's best averaged PSNR in all 16 fits against lab's
 #: fit of the same seed, by +0.3 to +1.4 dB at 256 px and +0.1 to +2.2 dB at 128 px, and
 #: its best raw output too: this narrow net needs more of that regulariser than the paper's.
 #: In inpainting and super-resolution it did not pay (benchmarks/input_noise_tasks.py), so

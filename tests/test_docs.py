@@ -3,6 +3,8 @@ import re
 import subprocess
 from pathlib import Path
 
+import nbformat
+
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "docs" / "teaching.md"
 
@@ -41,8 +43,6 @@ def test_every_notebook_has_an_entry_in_the_teaching_guide():
 def test_every_notebook_is_valid_nbformat_with_cell_ids_and_no_outputs():
     """JupyterLab and nbval read the notebooks as nbformat 4.5: every cell has its own id (a 4.4 file
     gets fresh random ids on each save, so diffs churn), and no outputs are committed."""
-    import nbformat
-
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
         nbformat.validate(nb)
