@@ -120,7 +120,8 @@ def compare(reference: dict, presets: dict, preset: str, size: int, s_step: dict
     for image in images_:
         ref = [r for r in reference["rows"] if r["size"] == size and r["image"] == image and r["preset"] == "paper"]
         mine = [r for r in presets["rows"] if r["size"] == size and r["image"] == image and r["preset"] == preset
-                and r["net"] == fit_table.net_json(preset)]
+                and r["net"] == fit_table.net_json(preset)
+                and r.get("ema", fit_table.EMA) == fit_table.ema_for(preset, size)]   # the preset as it is now
         if not ref or not mine:
             continue
         p_mean = statistics.mean(r["best_avg"] for r in ref)

@@ -31,13 +31,25 @@ Usage::
         --images rocket,coins,ihc,retina --sizes 256 --seeds 0 --precisions bf16
     python benchmarks/fit_table.py benchmarks/lab_candidates_256.json --summary \\
         --against-lab benchmarks/lab_candidates_256.json --base lab_noise15
-    # fp32/bf16 pairs of lab as it is now (denoising input noise 1/15)
+    # fp32/bf16 pairs of lab with denoising input noise 1/15 (the 256-px rows were made before lab
+    # averaged longer at 256 px, so they are at 0.99; seed 2 followed 0.995 and 0.997 too)
     python benchmarks/fit_table.py benchmarks/bf16_quality_noise15.json --presets lab \\
         --images rocket,ihc,retina,coins --sizes 128 --seeds 0,1,2 --precisions fp32,bf16
     python benchmarks/fit_table.py benchmarks/bf16_quality_noise15.json --presets lab \\
         --images rocket,ihc,retina,coins --sizes 256 --seeds 0,1 --precisions fp32,bf16
-    # print what a table holds
+    python benchmarks/fit_table.py benchmarks/bf16_quality_noise15.json --presets lab \\
+        --images rocket,ihc,retina,coins --sizes 256 --seeds 2 --precisions bf16,fp32 --emas 0.995,0.997
+    # longer output averages, followed inside the same fits (averaging does not change the fit);
+    # at 256 px lab's own average is 0.995 now, so the screen's last two fits follow 0.99 instead
+    python benchmarks/fit_table.py benchmarks/ema_screen.json --presets lab \\
+        --images rocket,ihc,retina,coins,gravel --sizes 128 --seeds 0,1,2 --precisions bf16 --emas 0.995,0.997
+    python benchmarks/fit_table.py benchmarks/ema_screen.json --presets lab --images gravel,hubble \\
+        --sizes 256 --seeds 0 --precisions bf16 --emas 0.995,0.997
+    python benchmarks/fit_table.py benchmarks/ema_screen.json --presets lab --images brick,grass \\
+        --sizes 256 --seeds 0 --precisions bf16 --emas 0.99,0.997
+    # print what tables hold (several are read together)
     python benchmarks/fit_table.py benchmarks/bf16_quality.json --summary
+    python benchmarks/fit_table.py benchmarks/ema_screen.json benchmarks/bf16_quality_noise15.json --summary
 """
 from __future__ import annotations
 
@@ -62,7 +74,7 @@ from dip_teach.metrics import psnr  # noqa: E402
 
 CURVE_EVERY = 10        # keep every 10th averaged PSNR: enough to read a time-to-quality
 SIGMA = 25
-EMA = 0.99              # the paper's output averaging
+EMA = 0.99              # the paper's output averaging, and every row's that does not say otherwise
 
 
 def machine() -> str:
@@ -81,7 +93,7 @@ def machine() -> str:
 
 
 #: ``lab`` as the screens below found it: the paper's input noise (1/30) for denoising too.
-SCREENED_LAB = replace(nets.PRESETS["lab"], denoise_reg_noise_std=None)
+SCREENED_LAB = replace(nets.PRESETS["lab"], denoise_reg_noise_std=None, large_denoise_ema_span=None)
 _LAB = SCREENED_LAB
 #: Candidate CPU defaults, screened on training images against ``SCREENED_LAB``. The first
 #: seven change what the literature points at for 256 px: a sixth scale for the larger
@@ -93,7 +105,8 @@ _LAB = SCREENED_LAB
 #: improving the single outputs as well as their average, and ``lab`` now denoises with 1/15
 #: (``NetConfig.denoise_reg_noise_std``). The last three (``lab15_*``) are the shapes again on
 #: top of 1/15, compared with ``lab_noise15`` (``--base``), in case the extra noise lets a larger
-#: net use its capacity; none gained on average.
+#: net use its capacity; none gained on average. Longer output averages need no candidate:
+#: averaging does not change the fit, so one fit follows several (``--emas``, :class:`ExtraAverages`).
 _SHAPES = {
     "lab6": replace(_LAB, down=_LAB.down + (64,), up=_LAB.up + (64,), skip=_LAB.skip + (4,)),
     "lab_wide": replace(_LAB, down=(32, 64, 64, 64, 64), up=(32, 64, 64, 64, 64)),
@@ -118,8 +131,10 @@ def net_config(preset: str) -> nets.NetConfig:
 
 def config_json(config: nets.NetConfig) -> dict:
     """A network as a row stores it: lists, not tuples, and no field that is ``None``, so rows
-    stored before an optional field existed still match."""
-    return {k: v for k, v in json.loads(json.dumps(asdict(config))).items() if v is not None}
+    stored before an optional field existed still match. The averaging span is left out: a
+    row keeps the averaging weight its fit used (``"ema"``) instead."""
+    d = json.loads(json.dumps(asdict(config)))
+    return {k: v for k, v in d.items() if v is not None and k != "large_denoise_ema_span"}
 
 
 def net_json(preset: str) -> dict:
@@ -127,14 +142,21 @@ def net_json(preset: str) -> dict:
     return config_json(net_config(preset))
 
 
+def ema_for(preset: str, size: int) -> float:
+    """The averaging weight of the preset's denoising fits at ``size`` px, at full scale."""
+    return round(1 - 1 / net_config(preset).ema_span("denoise", size), 6)
+
+
 def row_key(row: dict) -> tuple:
-    return (row["preset"], row["image"], row["size"], row["seed"], row["precision"], json.dumps(row["net"]))
+    return (row["preset"], row["image"], row["size"], row["seed"], row["precision"], json.dumps(row["net"]),
+            row.get("ema", EMA))
 
 
 def load_table(path: Path) -> dict:
     if path.exists():
         return json.loads(path.read_text())
-    return {"about": "DIP denoising fits (sigma 25, ema 0.99); one row per preset, image, size, seed, precision",
+    return {"about": "DIP denoising fits (sigma 25, output averaging 0.99 unless a row's ema says otherwise); "
+                     "one row per preset, image, size, seed, precision",
             "rows": []}
 
 
@@ -145,19 +167,60 @@ def save_table(path: Path, table: dict) -> None:
     tmp.replace(path)
 
 
+class ExtraAverages:
+    """Fit callback: more exponential moving averages of the raw outputs, beside the fit's own.
+
+    Averaging does not change what the network learns, so one fit can screen several
+    averaging weights. Each average starts at the first output, as the fit's own does, so
+    the weight the fit itself uses reproduces its ``psnr_clean_avg`` exactly.
+    """
+
+    def __init__(self, emas: tuple[float, ...], clean) -> None:
+        self.emas = emas
+        self.clean = clean
+        self.averages: list[torch.Tensor | None] = [None] * len(emas)
+        self.history: list[list[float]] = [[] for _ in emas]
+
+    def __call__(self, fit: Fit) -> None:
+        out = fit._out.float()
+        for k, ema in enumerate(self.emas):
+            a = self.averages[k]
+            self.averages[k] = out.clone() if a is None else a.mul_(ema).add_(out, alpha=1 - ema)
+            self.history[k].append(psnr(self.averages[k], self.clean))
+
+    def rows(self, seconds: list[float]) -> dict:
+        """Per weight: the best averaged PSNR, when it came and the curve (every ``CURVE_EVERY``-th)."""
+        out = {}
+        for ema, h in zip(self.emas, self.history):
+            i = max(range(len(h)), key=h.__getitem__)
+            out[f"{ema:g}"] = {"best_avg": round(h[i], 3), "best_avg_iter": i + 1,
+                               "best_avg_seconds": round(seconds[i], 2),
+                               "curve_avg": [round(v, 2) for v in h[CURVE_EVERY - 1::CURVE_EVERY]]}
+        return out
+
+
+def _since_peak(h: list[float]) -> int:
+    """Iterations since the best value of ``h``."""
+    return len(h) - 1 - max(range(len(h)), key=h.__getitem__)
+
+
 def fit_row(preset: str, image: str, size: int, seed: int, precision: str, budget: int, patience: int,
-            device: str | None) -> dict:
-    """Run one fit and return its row."""
+            device: str | None, emas: tuple[float, ...] = ()) -> dict:
+    """Run one fit and return its row; ``emas`` are more averaging weights to follow (``"emas"`` in the row)."""
     clean = images.load(image, size=size)
     op = operators.Denoising(SIGMA)
     y = op.corrupt(clean, seed=seed)
-    config = FitConfig(net=net_config(preset), iterations=budget, seed=seed, ema=EMA, stopping=None,
+    ema = ema_for(preset, size)
+    config = FitConfig(net=net_config(preset), iterations=budget, seed=seed, ema=ema, stopping=None,
                        precision=precision, device=device)
     fit = Fit(op, y, clean=clean, config=config)
+    extra = ExtraAverages(emas, fit.clean)
+    if emas:
+        fit.add_callback(extra)
 
     def stop_after_peak(f: Fit) -> None:
-        h = f.history["psnr_clean_avg"]
-        if len(h) - 1 - max(range(len(h)), key=h.__getitem__) >= patience:
+        # every average followed must be past its peak: a longer average peaks later
+        if all(_since_peak(h) >= patience for h in [f.history["psnr_clean_avg"], *extra.history]):
             f.stop()
 
     fit.add_callback(stop_after_peak)
@@ -167,7 +230,7 @@ def fit_row(preset: str, image: str, size: int, seed: int, precision: str, budge
     i_avg = max(range(len(avg)), key=avg.__getitem__)
     i_raw = max(range(len(raw)), key=raw.__getitem__)
     return {"preset": preset, "image": image, "size": size, "seed": seed, "precision": precision,
-            "net": net_json(preset), "noisy_psnr": round(psnr(y, clean), 3),
+            "net": net_json(preset), "ema": ema, "noisy_psnr": round(psnr(y, clean), 3),
             "best_avg": round(avg[i_avg], 3), "best_avg_iter": i_avg + 1,
             "best_avg_seconds": round(h["seconds"][i_avg], 2),
             "best_raw": round(raw[i_raw], 3), "best_raw_iter": i_raw + 1,
@@ -176,7 +239,7 @@ def fit_row(preset: str, image: str, size: int, seed: int, precision: str, budge
             "curve_every": CURVE_EVERY, "curve_avg": [round(v, 2) for v in avg[CURVE_EVERY - 1::CURVE_EVERY]],
             "machine": machine(), "torch": torch.__version__,
             "command": "python " + " ".join(shlex.quote(a) for a in sys.argv),
-            "date": time.strftime("%Y-%m-%d")}
+            "date": time.strftime("%Y-%m-%d"), **({"emas": extra.rows(h["seconds"])} if emas else {})}
 
 
 def summary(table: dict) -> str:
@@ -216,6 +279,46 @@ def summary(table: dict) -> str:
             sd = statistics.stdev(d) if len(d) > 1 else float("nan")
             out.append(f"| {preset} | {size} | {len(d)} | {statistics.mean(d):+.3f} | {sd:.3f} | "
                        f"{min(per_image):+.2f} |")
+        # pairs that also followed more averaging weights (--emas): bf16 against fp32 there too
+        by_weight: dict[tuple, list] = {}
+        for a, b in pairs:
+            for ema in sorted(a.get("emas", {}).keys() & b.get("emas", {}).keys()):
+                d = b["emas"][ema]["best_avg"] - a["emas"][ema]["best_avg"]
+                by_weight.setdefault((a["preset"], a["size"], ema), []).append(d)
+        if by_weight:
+            out += ["", "| preset | size | averaging weight | pairs | mean bf16 - fp32 dB | range |",
+                    "|---|---:|---:|---:|---:|---|"]
+            for (preset, size, ema), d in sorted(by_weight.items()):
+                out.append(f"| {preset} | {size} | {ema} | {len(d)} | {statistics.mean(d):+.3f} | "
+                           f"{min(d):+.2f} to {max(d):+.2f} |")
+    return "\n".join(out)
+
+
+def averaging(table: dict) -> str:
+    """Markdown: for the rows that followed more averaging weights (``--emas``), each weight's best
+    averaged PSNR minus the paper's weight (0.99) in the same fit, per preset and size."""
+    groups: dict[tuple, list] = {}
+    for r in table["rows"]:
+        if "emas" not in r:
+            continue
+        # every weight this fit followed: its own and the extra ones
+        weights = {r.get("ema", EMA): {"best_avg": r["best_avg"], "best_avg_iter": r["best_avg_iter"]},
+                   **{float(k): e for k, e in r["emas"].items()}}
+        if EMA not in weights:
+            continue
+        for ema, e in weights.items():
+            if ema != EMA:
+                groups.setdefault((r["preset"], r["size"], ema), []).append((weights[EMA], e))
+    if not groups:
+        return ""
+    out = [f"| preset | size | averaging weight | fits | best averaged dB minus at {EMA:g}: mean | range | "
+           f"fits that gained | mean iteration of the peak (at {EMA:g}) |", "|---|---:|---:|---:|---:|---|---:|---:|"]
+    for (preset, size, ema), es in sorted(groups.items()):
+        d = [e["best_avg"] - base["best_avg"] for base, e in es]
+        peak = statistics.mean(e["best_avg_iter"] for _, e in es)
+        own = statistics.mean(base["best_avg_iter"] for base, _ in es)
+        out.append(f"| {preset} | {size} | {ema:g} | {len(d)} | {statistics.mean(d):+.2f} | "
+                   f"{min(d):+.2f} to {max(d):+.2f} | {sum(x > 0 for x in d)} | {peak:.0f} ({own:.0f}) |")
     return "\n".join(out)
 
 
@@ -254,7 +357,8 @@ def against_lab(table: dict, baseline: dict, base: str = "lab") -> str:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("table", type=Path, help="the JSON table to read and extend")
+    p.add_argument("table", type=Path, nargs="+",
+                   help="the JSON table to read and extend (with --summary: one or more, read together)")
     p.add_argument("--presets", default="paper")
     p.add_argument("--images", default="coffee,astronaut,chelsea,camera")
     p.add_argument("--sizes", default="128")
@@ -266,18 +370,28 @@ def main(argv=None) -> int:
     p.add_argument("--max-fits", type=int, default=0, help="stop after this many new fits (0 = all)")
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--device", default=None)
+    p.add_argument("--emas", default="", help="more averaging weights to follow in each new fit, e.g. 0.995,0.998")
     p.add_argument("--summary", action="store_true", help="print the table as Markdown and exit")
     p.add_argument("--against-lab", type=Path, default=None, metavar="TABLE",
                    help="with --summary: compare the candidate nets' rows with lab's rows in TABLE")
     p.add_argument("--base", default="lab", metavar="PRESET",
                    help="with --against-lab: the preset or candidate to compare with (lab: as screened, at 1/30)")
     args = p.parse_args(argv)
-    table = load_table(args.table)
     if args.summary:
+        table = {"rows": [r for path in args.table for r in load_table(path)["rows"]]}
         print(summary(table))
+        if any("emas" in r for r in table["rows"]):
+            print("\n" + averaging(table))
         if args.against_lab:
             print("\n" + against_lab(table, load_table(args.against_lab), args.base))
         return 0
+    if len(args.table) > 1:
+        p.error("fits go into one table; name several only with --summary")
+    args.table = args.table[0]
+    table = load_table(args.table)
+    emas = tuple(float(e) for e in args.emas.split(",") if e)
+    if any(not 0 < e < 1 for e in emas):
+        p.error(f"--emas are weights between 0 and 1, got {args.emas}")
     settings.configure_threads(args.threads)
     settings.set_mode("lab")
     done = {row_key(r) for r in table["rows"]}
@@ -285,7 +399,7 @@ def main(argv=None) -> int:
             for sz in args.sizes.split(",") for im in args.images.split(",") for sd in args.seeds.split(",")
             for pr in args.presets.split(",") for pc in args.precisions.split(",")]
     todo = [t for t in todo
-            if (t[0], t[1], t[2], t[3], t[4], json.dumps(net_json(t[0]))) not in done]
+            if (t[0], t[1], t[2], t[3], t[4], json.dumps(net_json(t[0])), ema_for(t[0], t[2])) not in done]
     if not todo:
         print("nothing left to fit", file=sys.stderr)
         return 3
@@ -293,7 +407,7 @@ def main(argv=None) -> int:
         if args.max_fits and n >= args.max_fits:
             break
         t = time.perf_counter()
-        row = fit_row(preset, image, size, seed, prec, args.budget, args.patience, args.device)
+        row = fit_row(preset, image, size, seed, prec, args.budget, args.patience, args.device, emas)
         table = load_table(args.table)          # another call may have added rows meanwhile
         table["rows"].append(row)
         save_table(args.table, table)

@@ -74,9 +74,11 @@ class FitConfig:
         1/30 for ``paper``; ``lab`` denoises with more).
     ema : float, optional
         Weight of the exponential moving average of the outputs (0.99 in the paper; 0 = off).
-        With averaging on, the averaged output is the fit's result. Default: the paper's
-        averaging span of 100 iterations scaled by the run mode, ``1 - 1 / settings.iterations(100)``
-        (0.99 in ``full`` mode), so a short fit is not dominated by its early outputs.
+        With averaging on, the averaged output is the fit's result. Default: the preset's
+        averaging span for the task and image size (:meth:`dip_teach.nets.NetConfig.ema_span`:
+        the paper's 100 iterations; ``lab`` denoises images of 256 px and more with 200),
+        scaled by the run mode, ``1 - 1 / settings.iterations(span)`` (0.99 for the paper's
+        span in ``full`` mode), so a short fit is not dominated by its early outputs.
     snapshots : int, optional
         Number of log-spaced snapshots to keep; default: the mode's.
     seed : int
@@ -120,17 +122,18 @@ class FitConfig:
     channels_last: bool = True
     precision: str | None = None
 
-    def resolved(self, task: str | None = None) -> "FitConfig":
+    def resolved(self, task: str | None = None, side: int | None = None) -> "FitConfig":
         """A copy with every ``None`` replaced by the run mode's (or, for ``task``, the preset's) value.
 
-        ``task`` is the operator's ``name``; the input noise may depend on it.
+        ``task`` is the operator's ``name`` and ``side`` the observation's shorter side in pixels;
+        the input noise may depend on the task, the output averaging on both.
         """
         c = copy.copy(self)
         c.net = nets.get_config(c.net)
         c.iterations = settings.iterations(3000) if c.iterations is None else int(c.iterations)
         c.lr = c.net.lr if c.lr is None else float(c.lr)
         c.reg_noise_std = c.net.input_noise(task) if c.reg_noise_std is None else float(c.reg_noise_std)
-        c.ema = 1 - 1 / settings.iterations(100) if c.ema is None else float(c.ema)
+        c.ema = 1 - 1 / settings.iterations(c.net.ema_span(task, side)) if c.ema is None else float(c.ema)
         c.snapshots = settings.get_mode().snapshots if c.snapshots is None else int(c.snapshots)
         c.device = str(settings.get_device() if c.device is None else torch.device(c.device))
         if c.precision is not None and c.precision not in settings.PRECISIONS:
@@ -354,11 +357,13 @@ class Fit:
     def __init__(self, operator, observation, clean=None, config: FitConfig | None = None,
                  prior: Callable[[torch.Tensor], torch.Tensor] | None = None):
         self.prior = prior
-        self.config = (config or FitConfig()).resolved(task=getattr(operator, "name", None))
+        observation = as_tensor(observation, "observation")
+        self.config = (config or FitConfig()).resolved(task=getattr(operator, "name", None),
+                                                       side=min(observation.shape[-2:]))
         c = self.config
         self.device = torch.device(c.device)
         self.operator = operator
-        self.observation = as_tensor(observation, "observation").to(self.device)
+        self.observation = observation.to(self.device)
         self.clean = None if clean is None else as_tensor(clean, "clean image").to(self.device)
         operator.check(self.observation)
         height, width = self.output_size

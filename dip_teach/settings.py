@@ -317,8 +317,9 @@ PRECISIONS = ("fp32", "bf16")
 #: x 3 seeds, bf16 minus fp32 = -0.03 dB at 128 px and +0.09 dB at 256 px on the mean of
 #: 12 pairs (single pairs -0.34 to +0.70 dB: a bf16 fit wanders like another seed); the
 #: paper net at 128 px on 2 images x 3 seeds, +0.00 dB. ``lab`` as it denoises now (1/15,
-#: benchmarks/bf16_quality_noise15.json): +0.00 dB at 128 px (12 pairs) and at 256 px
-#: (4 images x 2 seeds).
+#: benchmarks/bf16_quality_noise15.json, output averaging 0.99): +0.00 dB at 128 px and
+#: -0.02 dB at 256 px (12 pairs each); with 256 px's longer averaging (0.995), -0.05 dB on
+#: the 4 pairs that followed it.
 BF16_KEEPS_QUALITY = True
 #: bf16 is on by default where the three conditions above hold; ``False`` here (or
 #: ``DIP_TEACH_BF16=0``) keeps every fit in fp32.

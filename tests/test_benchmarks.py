@@ -38,6 +38,35 @@ def test_a_table_is_made_once_and_resumed(tmp_path, capsys):
     assert "| tiny | 64 | rocket | 1 |" in out          # the paired fp32/bf16 line
 
 
+def test_extra_averages_reproduce_the_fits_own_and_run_until_each_has_peaked(tmp_path, capsys):
+    table = tmp_path / "t.json"
+    args = [str(table), "--presets", "tiny", "--images", "rocket", "--sizes", "64", "--seeds", "0",
+            "--precisions", "fp32,bf16", "--budget", "400", "--patience", "20", "--emas", "0.99,0.999"]
+    assert fit_table.main(args) == 0
+    r, r16 = json.loads(table.read_text())["rows"]
+    same = r["emas"]["0.99"]                             # the fit's own weight: the same numbers
+    assert (same["best_avg"], same["best_avg_iter"], same["curve_avg"]) == \
+        (r["best_avg"], r["best_avg_iter"], r["curve_avg"])
+    slow = r["emas"]["0.999"]                            # a longer average lags: it peaks later
+    assert slow["best_avg_iter"] > r["best_avg_iter"] and slow["best_avg"] < r["best_avg"]
+    assert r["iterations"] >= min(400, slow["best_avg_iter"] + 20)
+    other = tmp_path / "other.json"                      # a second table is read with the first
+    other.write_text(json.dumps({"rows": [{**r, "seed": 1}]}))
+    fit_table.main([str(table), str(other), "--summary"])
+    out = capsys.readouterr().out
+    pairs, screen = out.split("| averaging weight | fits |")
+    pair = r16["emas"]["0.999"]["best_avg"] - slow["best_avg"]      # bf16 against fp32 at the extra weight
+    assert f"| tiny | 64 | 0.999 | 1 | {pair:+.3f} |" in pairs
+    assert "| tiny | 64 | 0.99 |" not in screen          # the paper's weight is what the others are measured from
+    gains = [x["emas"]["0.999"]["best_avg"] - x["best_avg"] for x in (r, r16, r)]
+    assert f"| tiny | 64 | 0.999 | 3 | {sum(gains) / 3:+.2f} |" in screen
+    for bad, says in [(args[:-1] + ["0.99,1.5"], "--emas are weights between 0 and 1"),
+                      ([str(table), str(other)] + args[1:], "fits go into one table")]:
+        with pytest.raises(SystemExit):
+            fit_table.main(bad)
+        assert says in capsys.readouterr().err
+
+
 def test_time_to_target_reads_the_seed_mean_of_best_so_far():
     rows = [{"curve_avg": [20.0, 25.0, 24.0], "curve_every": 10},     # stopped after its peak
             {"curve_avg": [21.0, 23.0, 26.0, 27.0], "curve_every": 10}]

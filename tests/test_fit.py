@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from dip_teach import images, nets, operators
+from dip_teach import images, nets, operators, settings
 from dip_teach.fit import Fit, FitConfig, FitResult, append_row, dip_loop, log_spaced, new_history
 from dip_teach.images import ImageError
 from dip_teach.metrics import psnr
@@ -285,6 +285,23 @@ def test_the_input_noise_follows_the_task_unless_set(coffee):
     assert denoise.reg_noise_std == lab.denoise_reg_noise_std > inpaint.reg_noise_std == lab.reg_noise_std
     assert FitConfig(net="paper").resolved(task="denoise").reg_noise_std == pytest.approx(1 / 30)
     assert FitConfig(net="lab", reg_noise_std=0.0).resolved(task="denoise").reg_noise_std == 0.0
+
+
+def test_the_output_average_follows_the_task_and_the_image_size_unless_set(monkeypatch):
+    big = np.zeros((256, 320, 3), np.float32)     # shorter side 256: a large image for lab's denoising
+    small = np.zeros((128, 128, 3), np.float32)
+    lab = FitConfig(net="lab").resolved(task="denoise", side=256)    # test mode scales the span down
+    assert lab.ema == pytest.approx(1 - 1 / settings.iterations(200)) and lab.ema < 1 - 1 / 200
+    monkeypatch.setenv(settings.MODE_ENV, "full")
+
+    def ema(op, image, **kw):
+        return Fit(op, image, config=FitConfig(iterations=1, **kw)).config.ema
+
+    assert ema(operators.Denoising(25), big, net="lab") == pytest.approx(1 - 1 / 200)
+    assert ema(operators.Denoising(25), small, net="lab") == pytest.approx(0.99)
+    assert ema(operators.Inpainting(np.ones((256, 320))), big, net="lab") == pytest.approx(0.99)
+    assert ema(operators.Denoising(25), big, net="paper") == pytest.approx(0.99)     # the paper's everywhere
+    assert ema(operators.Denoising(25), big, net="lab", ema=0.9) == 0.9
 
 
 def test_log_spaced_is_dense_early():
