@@ -126,8 +126,8 @@ class NetConfig:
 
         The paper averages with weight 0.99 (a span of 100). A longer average smooths more
         of the noise the outputs carry near the peak, but it also keeps more of the poor early
-        outputs, which fade only as ``weight ** iterations``: it pays only in fits that run
-        long enough, the larger images' (see the README's screen).
+        outputs, which fade only as ``weight ** iterations``: in the README's screen it paid in
+        ``lab``'s 256-px fits and cost in its shorter 128-px ones.
 
         Examples
         --------
