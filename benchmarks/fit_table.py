@@ -182,7 +182,7 @@ class ExtraAverages:
         self.history: list[list[float]] = [[] for _ in emas]
 
     def __call__(self, fit: Fit) -> None:
-        out = fit._out.float()
+        out = fit._out.float()      # the raw tensor, unclipped, as the fit's own average takes it
         for k, ema in enumerate(self.emas):
             a = self.averages[k]
             self.averages[k] = out.clone() if a is None else a.mul_(ema).add_(out, alpha=1 - ema)
@@ -398,8 +398,8 @@ def main(argv=None) -> int:
     todo = [(pr, im, int(sz), int(sd), pc)
             for sz in args.sizes.split(",") for im in args.images.split(",") for sd in args.seeds.split(",")
             for pr in args.presets.split(",") for pc in args.precisions.split(",")]
-    todo = [t for t in todo
-            if (t[0], t[1], t[2], t[3], t[4], json.dumps(net_json(t[0])), ema_for(t[0], t[2])) not in done]
+    todo = [t for t in todo if row_key({"preset": t[0], "image": t[1], "size": t[2], "seed": t[3], "precision": t[4],
+                                        "net": net_json(t[0]), "ema": ema_for(t[0], t[2])}) not in done]
     if not todo:
         print("nothing left to fit", file=sys.stderr)
         return 3
