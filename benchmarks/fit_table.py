@@ -190,13 +190,15 @@ class ExtraAverages:
 
     def rows(self, seconds: list[float]) -> dict:
         """Per weight: the best averaged PSNR, when it came and the curve (every ``CURVE_EVERY``-th)."""
-        out = {}
-        for ema, h in zip(self.emas, self.history):
-            i = max(range(len(h)), key=h.__getitem__)
-            out[f"{ema:g}"] = {"best_avg": round(h[i], 3), "best_avg_iter": i + 1,
-                               "best_avg_seconds": round(seconds[i], 2),
-                               "curve_avg": [round(v, 2) for v in h[CURVE_EVERY - 1::CURVE_EVERY]]}
-        return out
+        return {f"{ema:g}": averaged_fields(h, seconds) for ema, h in zip(self.emas, self.history)}
+
+
+def averaged_fields(curve: list[float], seconds: list[float]) -> dict:
+    """A row's fields for one averaged-PSNR curve: its best, when it came, and the curve itself
+    (every ``CURVE_EVERY``-th value), for the fit's own average and for each extra one alike."""
+    i = max(range(len(curve)), key=curve.__getitem__)
+    return {"best_avg": round(curve[i], 3), "best_avg_iter": i + 1, "best_avg_seconds": round(seconds[i], 2),
+            "curve_avg": [round(v, 2) for v in curve[CURVE_EVERY - 1::CURVE_EVERY]]}
 
 
 def _since_peak(h: list[float]) -> int:
@@ -226,18 +228,15 @@ def fit_row(preset: str, image: str, size: int, seed: int, precision: str, budge
     fit.add_callback(stop_after_peak)
     r = fit.run()
     h = r.history
-    avg, raw = h["psnr_clean_avg"], h["psnr_clean"]
-    i_avg = max(range(len(avg)), key=avg.__getitem__)
+    own = averaged_fields(h["psnr_clean_avg"], h["seconds"])
+    raw = h["psnr_clean"]
     i_raw = max(range(len(raw)), key=raw.__getitem__)
     return {"preset": preset, "image": image, "size": size, "seed": seed, "precision": precision,
-            "net": net_json(preset), "ema": ema, "noisy_psnr": round(psnr(y, clean), 3),
-            "best_avg": round(avg[i_avg], 3), "best_avg_iter": i_avg + 1,
-            "best_avg_seconds": round(h["seconds"][i_avg], 2),
+            "net": net_json(preset), "ema": ema, "noisy_psnr": round(psnr(y, clean), 3), **own,
             "best_raw": round(raw[i_raw], 3), "best_raw_iter": i_raw + 1,
-            "iterations": r.iterations, "peak_inside": r.iterations - i_avg - 1 >= patience,
+            "iterations": r.iterations, "peak_inside": r.iterations - own["best_avg_iter"] >= patience,
             "s_step": round(r.seconds / r.iterations, 5), "threads": torch.get_num_threads(),
-            "curve_every": CURVE_EVERY, "curve_avg": [round(v, 2) for v in avg[CURVE_EVERY - 1::CURVE_EVERY]],
-            "machine": machine(), "torch": torch.__version__,
+            "curve_every": CURVE_EVERY, "machine": machine(), "torch": torch.__version__,
             "command": "python " + " ".join(shlex.quote(a) for a in sys.argv),
             "date": time.strftime("%Y-%m-%d"), **({"emas": extra.rows(h["seconds"])} if emas else {})}
 
